@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The test suite. Database tests run on SQLite and PostgreSQL (skipped, with the reason, when
+# PostgreSQL is unreachable; CI sets WATCHROSTER_REQUIRE_POSTGRES=1 to make that a failure).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+uv run pytest "$@"

@@ -1,0 +1,1 @@
+"""watchroster: volunteer rosters for community watch groups."""

@@ -1,0 +1,3 @@
+from watchroster.cli import main
+
+main()

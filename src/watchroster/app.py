@@ -1,0 +1,123 @@
+"""The FastAPI application: routers, the one place errors become responses, and start-up."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from watchroster import health
+from watchroster.auth import router as auth_router
+from watchroster.bookings import router as bookings_router
+from watchroster.clock import Clock, system_clock
+from watchroster.config import Settings, get_settings
+from watchroster.context import AppContext
+from watchroster.db import Database
+from watchroster.errors import AppError
+from watchroster.middleware import RequestContextMiddleware
+from watchroster.outbox import router as outbox_router
+from watchroster.schedules import router as schedules_router
+
+log = logging.getLogger("watchroster.app")
+
+# Started with the app (the embedded dispatcher); each returns a function that stops it.
+BackgroundStarter = Callable[[AppContext], Callable[[], None]]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    db: Database | None = None,
+    clock: Clock = system_clock,
+    background: BackgroundStarter | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+    settings.check_production_safety()
+    context = AppContext(settings=settings, db=db or Database(settings.database_url), clock=clock)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = background(context) if background else None
+        try:
+            yield
+        finally:
+            if stop is not None:
+                stop()
+            if db is None:  # we created it, we close it
+                context.db.dispose()
+
+    app = FastAPI(
+        title="watchroster",
+        version="0.1.0",
+        summary="Volunteer rosters for community watch groups.",
+        lifespan=lifespan,
+    )
+    app.state.context = context
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    _add_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(schedules_router.router)
+    app.include_router(auth_router.router)
+    app.include_router(bookings_router.router)
+    app.include_router(outbox_router.router)
+    return app
+
+
+def _request_id(request: Request) -> str:
+    return str(request.scope.get("state", {}).get("request_id", ""))
+
+
+def _json_error(
+    status: int, body: dict[str, Any], headers: Mapping[str, str] | None = None
+) -> Any:
+    return JSONResponse(status_code=status, content=body, headers=headers)
+
+
+def _describe_validation_error(error: dict[str, Any]) -> dict[str, str]:
+    location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
+    field = ".".join(location)
+    kind = error.get("type", "")
+    if kind == "extra_forbidden":
+        message = f"unknown field '{field}'"
+    elif kind == "json_invalid":
+        message = "malformed JSON body"
+        field = ""
+    elif kind == "missing":
+        message = f"missing field '{field}'" if field else "missing request body"
+    else:
+        message = f"{field}: {error.get('msg', 'invalid value')}" if field else error.get("msg", "")
+    return {"field": field, "message": message}
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def app_error(_request: Request, exc: AppError) -> Any:
+        return _json_error(exc.status_code, exc.body(), exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> Any:
+        problems = [_describe_validation_error(dict(error)) for error in exc.errors()]
+        body = {"error": problems[0]["message"], "code": "validation_error", "details": problems}
+        return _json_error(400, body)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> Any:
+        codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+        code = codes.get(exc.status_code, "http_error")
+        message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+        if exc.status_code == 404 and message == "Not Found":
+            message = "no such path"
+        return _json_error(exc.status_code, {"error": message, "code": code}, exc.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception) -> Any:
+        request_id = _request_id(request)
+        log.exception("unhandled error (request %s)", request_id, exc_info=exc)
+        body = {"error": "internal error", "code": "internal_error", "request_id": request_id}
+        return _json_error(500, body, {"X-Request-ID": request_id})

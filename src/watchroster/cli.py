@@ -1,0 +1,98 @@
+"""The `watchroster` command: serve, migrate, demo data and coordinator tools."""
+
+from __future__ import annotations
+
+import typer
+
+from watchroster import migrate as migrations
+from watchroster.auth.cli import users_app
+from watchroster.config import UnsafeSettingsError, get_settings
+from watchroster.db import Database
+from watchroster.logs import configure_logging
+from watchroster.outbox.cli import outbox_app, worker_command
+from watchroster.schedules.cli import schedules_app
+
+app = typer.Typer(
+    help="watchroster: volunteer rosters for community watch groups.", no_args_is_help=True
+)
+app.add_typer(schedules_app, name="schedules")
+app.add_typer(users_app, name="users")
+app.add_typer(outbox_app, name="outbox")
+app.command("worker")(worker_command)
+
+
+def _database() -> Database:
+    return Database(get_settings().database_url)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema to the latest version."""
+    db = _database()
+    migrations.upgrade(db.engine)
+    typer.echo(f"database at revision {migrations.current_revision(db.engine)}")
+    db.dispose()
+
+
+@app.command()
+def demo() -> None:
+    """Load the demo roster (idempotent: running it twice adds nothing twice)."""
+    from watchroster.clock import system_clock
+    from watchroster.demo import load_demo
+
+    settings = get_settings()
+    db = _database()
+    today = system_clock().astimezone(settings.zone).date()
+    with db.write() as session:
+        added = load_demo(session, settings.timezone, today)
+    typer.echo(
+        f"demo roster: added {len(added)} schedule(s)" + (f": {', '.join(added)}" if added else "")
+    )
+    db.dispose()
+
+
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, help="Address to bind (default WATCHROSTER_HOST)."),
+    port: int | None = typer.Option(None, help="Port (default WATCHROSTER_PORT)."),
+    worker: bool = typer.Option(
+        True, "--worker/--no-worker", help="Run the message dispatcher and jobs in this process."
+    ),
+) -> None:
+    """Serve the HTTP API (with the embedded worker unless --no-worker)."""
+    import uvicorn
+
+    from watchroster.app import create_app
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        settings.check_production_safety()
+    except UnsafeSettingsError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    db = Database(settings.database_url)
+    if not migrations.is_up_to_date(db.engine):
+        typer.echo("the database is not migrated: run `watchroster migrate` first", err=True)
+        raise typer.Exit(2)
+    background = _embedded_worker() if worker else None
+    application = create_app(settings, db=db, background=background)
+    uvicorn.run(
+        application,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_config=None,
+        timeout_graceful_shutdown=20,
+    )
+    db.dispose()
+
+
+def _embedded_worker() -> BackgroundStarter | None:
+    """The dispatcher and job runner for `serve`, in a thread of the API process."""
+    from watchroster.outbox.worker import start_embedded
+
+    return start_embedded
+
+
+def main() -> None:
+    app()

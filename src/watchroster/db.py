@@ -1,0 +1,154 @@
+"""Database engine, session scopes and the column types every feature shares.
+
+One `Database` per process. Work happens in `db.read()` or `db.write()` scopes, each of which
+owns its transaction: it commits when the block ends normally and rolls back otherwise.
+Services only add and flush; they never commit.
+
+SQLite is configured for a concurrent web server: WAL, a busy timeout, foreign keys, and write
+transactions that take the write lock at BEGIN (`BEGIN IMMEDIATE`). A deferred BEGIN that reads and
+then writes fails at once with "database is locked" when another writer holds the lock, whatever the
+busy timeout says. Inside one process, writers are also queued on a lock of our own: SQLite's busy
+handler is unfair and lets unlucky writers wait a second or more, a plain mutex does not.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, MetaData, String, create_engine, event
+from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+# Set in `session.info` by whoever queues an outbox message, so the commit can wake the dispatcher.
+OUTBOX_QUEUED = "watchroster.outbox_queued"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An instant, stored in UTC with exactly one encoding per instant.
+
+    PostgreSQL gets `timestamptz`. SQLite has no datetime type and SQLAlchemy's `DateTime` drops the
+    offset there, so 01:30+01:00 and 01:30+00:00 would be stored alike; we store a fixed-width UTC
+    text instead (`2025-10-26T00:30:00.000000Z`), which also sorts in time order. Naive datetimes
+    are refused rather than guessed at.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(27))
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetime given where an aware instant is required")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        assert isinstance(value, datetime)
+        return value.astimezone(UTC)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # Let SQLAlchemy's "begin" event below emit BEGIN itself (the documented recipe).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "PRAGMA journal_mode=WAL",
+            "PRAGMA busy_timeout=5000",
+            "PRAGMA foreign_keys=ON",
+            # NORMAL survives process crashes; only the last commits can roll back on power loss.
+            "PRAGMA synchronous=NORMAL",
+        ):
+            cursor.execute(pragma)
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get("watchroster_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, echo=echo, pool_size=8, max_overflow=16, pool_timeout=30)
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+class Database:
+    """Owns the engine and hands out transaction scopes."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.engine = make_engine(url, echo=echo)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        write_engine = self.engine.execution_options(watchroster_write=True)
+        self._read_sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self._write_sessions = sessionmaker(bind=write_engine, expire_on_commit=False)
+        self._write_lock = threading.Lock() if self.is_sqlite else None
+        self.on_messages_committed: list[Callable[[], None]] = []
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only transaction (never takes SQLite's write lock)."""
+        with self._read_sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A write transaction: committed at the end of the block, rolled back on any exception."""
+        lock = self._write_lock
+        if lock is not None:
+            lock.acquire()
+        try:
+            with self._write_sessions() as session:
+                with session.begin():
+                    yield session
+                queued_messages = session.info.get(OUTBOX_QUEUED, False)
+        finally:
+            if lock is not None:
+                lock.release()
+        if queued_messages:
+            # Wake the embedded dispatcher now instead of at its next poll.
+            for hook in self.on_messages_committed:
+                hook()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

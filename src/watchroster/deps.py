@@ -1,0 +1,39 @@
+"""FastAPI dependencies, as `Annotated` aliases so endpoint signatures stay short.
+
+Endpoints own their transaction explicitly (`with db.write() as session:`), so the commit has
+happened before the response is built; services below them only add and flush.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from watchroster.clock import Clock
+from watchroster.config import Settings
+from watchroster.context import AppContext
+from watchroster.db import Database
+
+
+def get_context(request: Request) -> AppContext:
+    context: AppContext = request.app.state.context
+    return context
+
+
+def get_db(request: Request) -> Database:
+    return get_context(request).db
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return get_context(request).settings
+
+
+def get_clock(request: Request) -> Clock:
+    return get_context(request).clock
+
+
+ContextDep = Annotated[AppContext, Depends(get_context)]
+DbDep = Annotated[Database, Depends(get_db)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+ClockDep = Annotated[Clock, Depends(get_clock)]

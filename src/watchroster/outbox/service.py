@@ -1,0 +1,106 @@
+"""Queueing messages. The only thing other features call: `queue_message` inside their transaction.
+
+The row commits or rolls back with the change it announces, so a message is sent only for changes
+that happened, and never lost for ones that did.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from watchroster.db import OUTBOX_QUEUED
+from watchroster.outbox.models import STATUS_PENDING, OutboxMessage
+
+
+def queue_message(
+    session: Session,
+    *,
+    message_type: str,
+    recipient: str,
+    body: str,
+    now: datetime,
+    params: Mapping[str, str] | None = None,
+    channel: str | None = None,
+    dedupe_key: str | None = None,
+    expires_at: datetime | None = None,
+    seal_with: str | None = None,
+) -> int | None:
+    """Queue one message in the caller's transaction; returns its outbox id.
+
+    With a `dedupe_key` already queued (whatever its status) nothing is added and None is
+    returned: the same logical message is never sent twice. `expires_at` marks a message that is
+    useless after that instant (e.g. a login code): the dispatcher expires it instead of sending.
+    `seal_with` (the secret key) encrypts body and params at rest, for messages carrying a secret
+    such as a login code: the database then never holds it in plain text.
+    """
+    values = {
+        "message_type": message_type,
+        "recipient": recipient,
+        "channel": channel,
+        "payload": seal_payload(body, params, seal_with),
+        "status": STATUS_PENDING,
+        "dedupe_key": dedupe_key,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "expires_at": expires_at,
+        "created_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(OutboxMessage)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutboxMessage.outbox_id)
+    )
+    outbox_id = session.execute(statement).scalar_one_or_none()
+    if outbox_id is not None:
+        session.info[OUTBOX_QUEUED] = True
+    return outbox_id
+
+
+def find_by_dedupe_key(session: Session, dedupe_key: str) -> OutboxMessage | None:
+    return session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))
+
+
+def _fernet(secret_key: str) -> Fernet:
+    # A key of its own, derived from the secret key, so sealing never reuses the hashing key.
+    digest = hashlib.sha256(f"outbox-seal\x00{secret_key}".encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def seal_payload(
+    body: str, params: Mapping[str, str] | None, secret_key: str | None
+) -> dict[str, Any]:
+    content = {"body": body, "params": dict(params or {})}
+    if secret_key is None:
+        return content
+    token = _fernet(secret_key).encrypt(json.dumps(content).encode())
+    return {"sealed": token.decode()}
+
+
+class PayloadUnreadable(Exception):
+    """A sealed payload that this secret key cannot open (the key was rotated)."""
+
+
+def open_payload(payload: Mapping[str, Any], secret_key: str) -> tuple[str, dict[str, str]]:
+    """(body, params) of a stored payload, unsealing it when needed."""
+    if "sealed" in payload:
+        try:
+            raw = _fernet(secret_key).decrypt(str(payload["sealed"]).encode())
+        except InvalidToken as exc:
+            raise PayloadUnreadable("sealed payload cannot be opened with this secret key") from exc
+        payload = json.loads(raw)
+    return str(payload.get("body", "")), {
+        str(k): str(v) for k, v in payload.get("params", {}).items()
+    }

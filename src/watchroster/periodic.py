@@ -1,0 +1,9 @@
+"""The periodic jobs the worker runs, gathered from the features that define them."""
+
+from __future__ import annotations
+
+from watchroster.outbox.jobs import PeriodicJob
+
+
+def periodic_jobs() -> list[PeriodicJob]:
+    return []

@@ -1,0 +1,66 @@
+"""Shared fixtures. Every test that takes `db` runs once on SQLite and once on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from tests.support import databases
+from watchroster.app import create_app
+from watchroster.clock import FrozenClock
+from watchroster.config import Settings
+from watchroster.db import Database
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return databases.sqlite_template(tmp_path_factory.mktemp("sqlite-template"))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    yield from databases.postgres_session_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        database = Database(databases.fresh_sqlite(template, tmp_path))
+    else:
+        database = Database(request.getfixturevalue("postgres_url"))
+        databases.truncate_all(database)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(datetime(2025, 5, 1, 8, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def settings(db: Database, tmp_path: Path) -> Settings:
+    return Settings(
+        _env_file=None,
+        database_url=db.url,
+        timezone="Africa/Johannesburg",
+        message_backend="file",
+        message_file=tmp_path / "messages.jsonl",
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, db: Database, clock: FrozenClock) -> FastAPI:
+    return create_app(settings, db=db, clock=clock)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client

@@ -1,0 +1,89 @@
+"""Test databases: migrated once per test session with Alembic, emptied before each test.
+
+SQLite: a migrated template file copied per test. PostgreSQL: a throwaway database created for the
+session, truncated per test. Tests talk to them through real commits, so servers and worker
+processes started by a test see the same data.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from watchroster import migrate
+from watchroster.db import Database
+from watchroster.models import Base
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "WATCHROSTER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+# CI sets this so a PostgreSQL that is down fails the run instead of skipping half the suite.
+REQUIRE_POSTGRES = os.environ.get("WATCHROSTER_REQUIRE_POSTGRES") == "1"
+START_HINT = (
+    "start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+)
+
+
+def sqlite_template(directory: Path) -> Path:
+    template = directory / "template.db"
+    db = Database(f"sqlite:///{template}")
+    migrate.upgrade(db.engine)
+    db.dispose()
+    return template
+
+
+def fresh_sqlite(template: Path, directory: Path) -> str:
+    target = directory / f"test-{uuid.uuid4().hex[:8]}.db"
+    shutil.copyfile(template, target)
+    return f"sqlite:///{target}"
+
+
+def postgres_unavailable_reason() -> str | None:
+    engine = create_engine(POSTGRES_ADMIN_URL, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        return (
+            f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL} ({type(exc).__name__}); {START_HINT}"
+        )
+    finally:
+        engine.dispose()
+    return None
+
+
+def postgres_session_database() -> Iterator[str]:
+    """Create a throwaway, migrated database for this test session; drop it afterwards."""
+    reason = postgres_unavailable_reason()
+    if reason:
+        if REQUIRE_POSTGRES:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    name = f"watchroster_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    db = Database(url)
+    migrate.upgrade(db.engine)
+    db.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def truncate_all(db: Database) -> None:
+    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    with db.engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))

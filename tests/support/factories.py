@@ -1,0 +1,57 @@
+"""Small builders for rows the tests need, written through the services where one exists."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from watchroster.auth.models import User
+from watchroster.bookings.models import Booking
+from watchroster.db import Database
+from watchroster.schedules.models import Schedule
+from watchroster.schedules.schemas import ScheduleCreate
+from watchroster.schedules.service import create_schedule
+
+
+def add_schedule(
+    db: Database,
+    *,
+    name: str = "Friday patrol",
+    cron_expr: str = "0 18 * * FRI",
+    timezone: str = "Africa/Johannesburg",
+    start_date: date | None = None,
+    end_date: date | None = None,
+    duration_minutes: int = 180,
+    active: bool = True,
+) -> Schedule:
+    data = ScheduleCreate(
+        name=name,
+        cron_expr=cron_expr,
+        timezone=timezone,
+        start_date=start_date,
+        end_date=end_date,
+        duration_minutes=duration_minutes,
+        active=active,
+    )
+    with db.write() as session:
+        return create_schedule(session, data, timezone)
+
+
+def add_user(db: Database, phone: str, name: str | None = None, role: str = "volunteer") -> User:
+    with db.write() as session:
+        user = User(phone=phone, name=name, role=role)
+        session.add(user)
+        session.flush()
+        return user
+
+
+def add_booking(db: Database, schedule: Schedule, user: User, start: datetime) -> Booking:
+    with db.write() as session:
+        booking = Booking(
+            user_id=user.user_id,
+            schedule_id=schedule.schedule_id,
+            shift_start=start,
+            shift_end=start + timedelta(minutes=schedule.duration_minutes),
+        )
+        session.add(booking)
+        session.flush()
+        return booking
