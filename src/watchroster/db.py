@@ -77,7 +77,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if isinstance(value, str):
-            return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+            # fromisoformat reads the trailing Z as UTC, and is ~80x faster than strptime.
+            return datetime.fromisoformat(value)
         assert isinstance(value, datetime)
         return value.astimezone(UTC)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -62,9 +61,9 @@ def available_shifts(
     )
     query = availability.SlotQuery(window_start, window_end, limit, schedule_id, include_booked)
     with db.read() as session:
-        slots = availability.open_slots(session, query, now)
-    # Already plain JSON-ready dicts: skip FastAPI's response-model pass over up to 1,000 items.
-    return Response(json.dumps(slots, separators=(",", ":")), media_type="application/json")
+        body = availability.open_slots_json(session, query, now)
+    # Rendered JSON already: skip FastAPI's response-model pass over up to 1,000 items.
+    return Response(body, media_type="application/json")
 
 
 # --- admin: create, change, delete ---------------------------------------------------------------

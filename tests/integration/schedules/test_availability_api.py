@@ -11,6 +11,8 @@ from tests.support.factories import add_booking, add_schedule, add_user
 from watchroster.clock import FrozenClock
 from watchroster.config import Settings
 from watchroster.db import Database
+from watchroster.schedules.schemas import ScheduleUpdate
+from watchroster.schedules.service import update_schedule
 
 MAY = {"from": "2025-05-01", "to": "2025-05-31"}
 
@@ -148,3 +150,26 @@ def test_a_full_year_window_is_allowed(client: TestClient, db: Database) -> None
     add_schedule(db)
     response = client.get("/shifts/available", params={"from": "2025-01-01", "to": "2025-12-31"})
     assert response.status_code == 200
+
+
+def test_cached_slots_follow_schedule_and_booking_changes(client: TestClient, db: Database) -> None:
+    """The slot cache is keyed by the schedule's definition and bookings are read fresh, so
+    neither an edit nor a new booking can be served stale."""
+    schedule = add_schedule(db)
+    first = client.get("/shifts/available", params=MAY).json()  # warms the cache
+    assert first[0]["start_time"] == "2025-05-02T18:00:00+02:00"
+
+    user = add_user(db, "+27821234568", "Sipho")
+    add_booking(db, schedule, user, datetime(2025, 5, 2, 16, 0, tzinfo=UTC))
+    after_booking = client.get("/shifts/available", params=MAY).json()
+    assert after_booking[0]["start_time"] == "2025-05-09T18:00:00+02:00"
+
+    with db.write() as session:
+        update_schedule(
+            session,
+            schedule.schedule_id,
+            ScheduleUpdate(cron_expr="30 19 * * SAT", name="Saturday patrol"),
+        )
+    edited = client.get("/shifts/available", params=MAY).json()
+    assert edited[0]["start_time"] == "2025-05-03T19:30:00+02:00"
+    assert {slot["schedule_name"] for slot in edited} == {"Saturday patrol"}

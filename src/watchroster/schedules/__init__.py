@@ -1,0 +1,1 @@
+"""Recurring patrol shifts: schedules, their recurrence rules and open slots."""

@@ -1,0 +1,85 @@
+"""A per-process cache of schedule occurrences, one UTC day at a time, rendered for the API.
+
+Expanding 50 schedules over weeks and rendering each slot as RFC 3339 costs milliseconds per
+request; the answer only changes when a schedule does. The cache key is the schedule's whole
+definition (name, cron, zone, season, length) as read from the database on every request, so an
+edited schedule, from this process or any other, simply misses the cache: it can never serve a
+stale slot. Bookings are never cached; they are read fresh for every request.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from watchroster.schedules.recurrence import ScheduleRule, occurrences
+from watchroster.timefmt import to_rfc3339
+
+ONE_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class ScheduleView:
+    """What the slot list needs of a schedule row; hashable, so it can be part of a cache key."""
+
+    schedule_id: int
+    name: str
+    rule: ScheduleRule
+
+
+@dataclass(frozen=True)
+class CachedSlot:
+    start: datetime  # UTC
+    schedule_id: int
+    start_time: str  # RFC 3339 in the schedule's zone
+    end_time: str
+    available_json: str  # the slot's JSON object as served when it is open
+
+
+def utc_day_start(instant: datetime) -> datetime:
+    return instant.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+class SlotCache:
+    """Bounded: when full it starts again empty (simple, and a refill costs one request's work)."""
+
+    def __init__(self, max_days: int = 100_000) -> None:
+        self._max_days = max_days
+        self._days: dict[tuple[ScheduleView, datetime], tuple[CachedSlot, ...]] = {}
+        self._lock = threading.Lock()
+
+    def day(self, view: ScheduleView, day_start: datetime) -> tuple[CachedSlot, ...]:
+        key = (view, day_start)
+        slots = self._days.get(key)
+        if slots is None:
+            slots = _render_day(view, day_start)
+            with self._lock:
+                if len(self._days) >= self._max_days:
+                    self._days.clear()
+                self._days[key] = slots
+        return slots
+
+    def clear(self) -> None:
+        with self._lock:
+            self._days.clear()
+
+
+def _render_day(view: ScheduleView, day_start: datetime) -> tuple[CachedSlot, ...]:
+    zone = ZoneInfo(view.rule.timezone)
+    rendered = []
+    for occ in occurrences(view.rule, day_start, day_start + ONE_DAY):
+        start_time, end_time = to_rfc3339(occ.start, zone), to_rfc3339(occ.end, zone)
+        body = {
+            "schedule_id": view.schedule_id,
+            "schedule_name": view.name,
+            "start_time": start_time,
+            "end_time": end_time,
+            "available": True,
+        }
+        rendered.append(
+            CachedSlot(occ.start, view.schedule_id, start_time, end_time, json.dumps(body))
+        )
+    return tuple(rendered)
