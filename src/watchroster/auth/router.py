@@ -1,7 +1,143 @@
-"""HTTP endpoints of the auth feature."""
+"""HTTP endpoints of the auth feature: login by code, logout, the caller's account, user admin."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from watchroster.auth import service
+from watchroster.auth.client_ip import client_ip
+from watchroster.auth.deps import AdminUser, CurrentUser
+from watchroster.auth.schemas import (
+    LoginOut,
+    MePatch,
+    MessageOut,
+    RegisterIn,
+    UserOut,
+    UserPatch,
+    VerifyIn,
+)
+from watchroster.deps import ClockDep, DbDep, SettingsDep
+from watchroster.errors import Unauthorized
+from watchroster.phones import normalise_phone
 
 router = APIRouter(tags=["auth"])
+
+OTP_SENT = "OTP sent"
+# No id exceeds a 32-bit integer column; refusing bigger ones spares PostgreSQL an overflow.
+UserId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+_AUTH_RESPONSES: dict[int | str, dict[str, str]] = {
+    401: {"description": "Missing, unknown, expired or revoked token"}
+}
+_ADMIN_RESPONSES: dict[int | str, dict[str, str]] = {
+    **_AUTH_RESPONSES,
+    403: {"description": "Admins only"},
+}
+
+
+@router.post(
+    "/auth/register",
+    response_model=MessageOut,
+    responses={429: {"description": "Too many codes for this number or client; see Retry-After"}},
+)
+def register(
+    body: RegisterIn, request: Request, db: DbDep, settings: SettingsDep, clock: ClockDep
+) -> MessageOut:
+    """Send a login code. The answer is the same whether or not the number has an account."""
+    # Parsed before the write transaction: garbage never queues behind real logins.
+    phone = normalise_phone(body.phone, settings.default_region)
+    ip = client_ip(request, settings.trusted_proxies)
+    with db.write() as session:
+        service.send_login_code(
+            session, settings, phone=phone, name=body.name, client_ip=ip, now=clock()
+        )
+    return MessageOut(message=OTP_SENT)
+
+
+@router.post(
+    "/auth/verify",
+    response_model=LoginOut,
+    responses={
+        401: {"description": "Invalid or expired code"},
+        429: {"description": "Too many attempts from this client; see Retry-After"},
+    },
+)
+def verify(
+    body: VerifyIn, request: Request, db: DbDep, settings: SettingsDep, clock: ClockDep
+) -> LoginOut:
+    """Trade a valid code for a bearer token (the account is created on first login)."""
+    phone = normalise_phone(body.phone, settings.default_region)
+    ip = client_ip(request, settings.trusted_proxies)
+    with db.write() as session:
+        login = service.verify_code(
+            session, settings, phone=phone, code=body.code, client_ip=ip, now=clock()
+        )
+        result = None if login is None else LoginOut.of(login.token, login.expires_at, login.user)
+    # Raised after the commit, so the failed attempt stays counted.
+    if result is None:
+        raise Unauthorized("invalid or expired code", code="invalid_code")
+    return result
+
+
+@router.post("/auth/logout", status_code=204, responses=_AUTH_RESPONSES)
+def logout(principal: CurrentUser, db: DbDep, clock: ClockDep) -> Response:
+    """Revoke the token this request was made with."""
+    with db.write() as session:
+        service.revoke_session(session, principal.session_id, clock())
+    return Response(status_code=204)
+
+
+@router.get("/me", response_model=UserOut, responses=_AUTH_RESPONSES)
+def read_me(principal: CurrentUser, db: DbDep) -> UserOut:
+    with db.read() as session:
+        return UserOut.of(service.get_user(session, principal.user_id))
+
+
+@router.patch("/me", response_model=UserOut, responses=_AUTH_RESPONSES)
+def update_me(body: MePatch, principal: CurrentUser, db: DbDep) -> UserOut:
+    """Change your name, message channel or reminder preference."""
+    with db.write() as session:
+        return UserOut.of(service.update_me(session, principal.user_id, body))
+
+
+@router.delete("/me", status_code=204, responses=_AUTH_RESPONSES)
+def erase_me(principal: CurrentUser, db: DbDep, clock: ClockDep) -> Response:
+    """Erase your account: phone and name removed, sessions ended, future bookings cancelled.
+    Past attendance stays, anonymised, for the group's statistics."""
+    with db.write() as session:
+        service.erase_account(session, principal.user_id, clock())
+    return Response(status_code=204)
+
+
+@router.get("/users", response_model=list[UserOut], responses=_ADMIN_RESPONSES)
+def list_users(
+    _admin: AdminUser,
+    db: DbDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[UserOut]:
+    with db.read() as session:
+        return [
+            UserOut.of(user) for user in service.list_users(session, limit=limit, offset=offset)
+        ]
+
+
+@router.patch(
+    "/users/{user_id}",
+    response_model=UserOut,
+    responses={
+        **_ADMIN_RESPONSES,
+        404: {"description": "No such user"},
+        409: {"description": "Own role or active flag, or an erased account"},
+    },
+)
+def update_user(
+    user_id: UserId, body: UserPatch, admin: AdminUser, db: DbDep, clock: ClockDep
+) -> UserOut:
+    """Change a user's role or active flag; deactivating ends all of their sessions at once."""
+    with db.write() as session:
+        user = service.update_user(
+            session, actor_id=admin.user_id, user_id=user_id, data=body, now=clock()
+        )
+        return UserOut.of(user)
