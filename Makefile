@@ -36,9 +36,11 @@ serve: install
 worker: install
 	$(UV) run watchroster worker
 
-bench: install
-	$(UV) run python bench/bench_recurrence.py
+bench: install  ## benchmarks, run by hand (they need `wrk`: apt-get install -y wrk)
+	$(UV) run python -m bench.bench_recurrence
 	$(UV) run python -m bench.bench_availability
+	$(UV) run python -m bench.bench_outbox
+	$(UV) run python -m bench.bench_booking
 
 clean:
 	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache watchroster.db*

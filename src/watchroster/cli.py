@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from watchroster import migrate as migrations
@@ -11,6 +13,9 @@ from watchroster.db import Database
 from watchroster.logs import configure_logging
 from watchroster.outbox.cli import outbox_app, worker_command
 from watchroster.schedules.cli import schedules_app
+
+if TYPE_CHECKING:
+    from watchroster.app import BackgroundStarter
 
 app = typer.Typer(
     help="watchroster: volunteer rosters for community watch groups.", no_args_is_help=True

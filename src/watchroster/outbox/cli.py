@@ -2,11 +2,115 @@
 
 from __future__ import annotations
 
+import json
+import signal
+from types import FrameType
+from typing import Annotated
+
 import typer
+
+from watchroster import migrate
+from watchroster.clock import system_clock
+from watchroster.config import Settings, UnsafeSettingsError, get_settings
+from watchroster.context import AppContext
+from watchroster.db import Database
+from watchroster.errors import AppError
+from watchroster.logs import configure_logging
+from watchroster.outbox import operations
+from watchroster.outbox.stats import outbox_stats
 
 outbox_app = typer.Typer(help="Inspect and retry queued messages.", no_args_is_help=True)
 
 
+class _StopSignal:
+    """Set by SIGTERM/SIGINT. A plain attribute on purpose: see `worker.run_foreground`."""
+
+    received: int | None = None
+
+    def handle(self, signum: int, _frame: FrameType | None) -> None:
+        self.received = signum
+
+    def requested(self) -> bool:
+        return self.received is not None
+
+
 def worker_command() -> None:
-    """Run the message dispatcher and periodic jobs (scale-out mode)."""
-    raise typer.Exit(1)
+    """Run the message dispatcher and periodic jobs (scale-out mode); SIGTERM drains and exits 0."""
+    from watchroster.outbox.worker import Worker, run_foreground
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    db = _open_database(settings)
+    try:
+        worker = Worker(AppContext(settings=settings, db=db))
+    except ValueError as exc:  # a message backend without its settings
+        typer.echo(f"cannot start the worker: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    stop = _StopSignal()
+    signal.signal(signal.SIGTERM, stop.handle)
+    signal.signal(signal.SIGINT, stop.handle)
+    run_foreground(worker, stop.requested)
+    db.dispose()
+
+
+def _open_database(settings: Settings) -> Database:
+    try:
+        settings.check_production_safety()
+    except UnsafeSettingsError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    db = Database(settings.database_url)
+    if not migrate.is_up_to_date(db.engine):
+        db.dispose()
+        typer.echo("the database is not migrated: run `watchroster migrate` first", err=True)
+        raise typer.Exit(2)
+    return db
+
+
+@outbox_app.command()
+def stats(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Counts by status and the age of the oldest pending message."""
+    db = Database(get_settings().database_url)
+    try:
+        with db.read() as session:
+            result = outbox_stats(session, system_clock())
+    finally:
+        db.dispose()
+    if as_json:
+        typer.echo(json.dumps(result.as_dict()))
+        return
+    for status, count in result.counts.items():
+        typer.echo(f"{status:<8} {count}")
+    age = result.oldest_pending_age_seconds
+    typer.echo("oldest pending: " + ("-" if age is None else f"{age:.1f} s"))
+
+
+@outbox_app.command()
+def retry(
+    message_id: Annotated[
+        int | None, typer.Argument(help="The outbox id of a failed or expired message.")
+    ] = None,
+    failed: Annotated[
+        bool, typer.Option("--failed", help="Retry every failed and expired message.")
+    ] = False,
+) -> None:
+    """Put failed or expired messages back in line (due now, attempts reset)."""
+    if (message_id is None) == (not failed):
+        typer.echo("give either a message id or --failed", err=True)
+        raise typer.Exit(2)
+    db = Database(get_settings().database_url)
+    try:
+        with db.write() as session:
+            if message_id is not None:
+                operations.retry_message(session, message_id, system_clock())
+                count = 1
+            else:
+                count = operations.retry_failed(session, system_clock())
+    except AppError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        db.dispose()
+    typer.echo(f"{count} message(s) queued again")

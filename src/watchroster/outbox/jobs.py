@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
 from watchroster.context import AppContext
+from watchroster.outbox.models import JobRun
+
+log = logging.getLogger("watchroster.jobs")
 
 
 @dataclass(frozen=True)
@@ -18,3 +25,76 @@ class PeriodicJob:
     name: str
     run_key: Callable[[AppContext, datetime], str | None]
     run: Callable[[AppContext, datetime], None]
+
+
+class JobRunner:
+    """Runs each due job run once across all workers: the first to insert its `JobRun` row
+    (unique on job name and run key) runs it; the others get an IntegrityError and skip it.
+
+    A run that raises keeps `finished_at` NULL and is not retried under the same key (nor is one
+    whose worker died): jobs are expected to be keyed finely enough that the next key retries,
+    and to queue messages with dedupe keys so a repeated run sends nothing twice."""
+
+    def __init__(
+        self,
+        context: AppContext,
+        *,
+        worker_id: str,
+        jobs: Sequence[PeriodicJob] | None = None,
+    ) -> None:
+        self.context = context
+        self.worker_id = worker_id
+        self._jobs = jobs
+        # The last key seen per job, so an idle loop does not try an insert every poll.
+        self._last_key: dict[str, str] = {}
+
+    @property
+    def jobs(self) -> Sequence[PeriodicJob]:
+        if self._jobs is None:
+            # Imported late: the features that define jobs import the outbox in turn.
+            from watchroster.periodic import periodic_jobs
+
+            self._jobs = periodic_jobs()
+        return self._jobs
+
+    def run_due(self) -> list[tuple[str, str]]:
+        """Run every job whose current run is due and unclaimed; returns the (name, key) runs
+        that completed here."""
+        now = self.context.clock()
+        ran: list[tuple[str, str]] = []
+        for job in self.jobs:
+            key = job.run_key(self.context, now)
+            if key is None or self._last_key.get(job.name) == key:
+                continue
+            self._last_key[job.name] = key
+            run_id = self._claim(job.name, key, now)
+            if run_id is None:
+                continue
+            if self._run(job, key, run_id, now):
+                ran.append((job.name, key))
+        return ran
+
+    def _claim(self, name: str, key: str, now: datetime) -> int | None:
+        try:
+            with self.context.db.write() as session:
+                row = JobRun(job_name=name, run_key=key, worker=self.worker_id, started_at=now)
+                session.add(row)
+                session.flush()
+                return row.job_run_id
+        except IntegrityError:
+            return None  # another worker has (or had) this run
+
+    def _run(self, job: PeriodicJob, key: str, run_id: int, now: datetime) -> bool:
+        try:
+            job.run(self.context, now)
+        except Exception:
+            log.exception("job %s run %s failed", job.name, key)
+            return False
+        with self.context.db.write() as session:
+            session.execute(
+                update(JobRun)
+                .where(JobRun.job_run_id == run_id)
+                .values(finished_at=self.context.clock())
+                .execution_options(synchronize_session=False)
+            )
+        return True

@@ -1,7 +1,90 @@
-"""HTTP endpoints of the outbox feature."""
+"""HTTP endpoints of the outbox feature: admins inspect messages and retry failed ones.
+
+Payloads never leave through here (a login code sits in one, sealed or not), and recipients
+are masked: the page shows enough to tell messages apart and see why one failed.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel
+
+from watchroster.auth.deps import AdminUser
+from watchroster.deps import ClockDep, DbDep
+from watchroster.logs import mask_phone
+from watchroster.outbox import operations
+from watchroster.outbox.models import OutboxMessage
 
 router = APIRouter(tags=["outbox"])
+
+# Ids are 32-bit integers in the database; larger path values are refused as invalid up front.
+MAX_ID = 2**31 - 1
+
+
+class OutboxMessageOut(BaseModel):
+    outbox_id: int
+    message_type: str
+    channel: str | None
+    recipient: str  # masked
+    status: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime
+    created_at: datetime
+    sent_at: datetime | None
+    expires_at: datetime | None
+
+    @classmethod
+    def of(cls, row: OutboxMessage) -> OutboxMessageOut:
+        return cls(
+            outbox_id=row.outbox_id,
+            message_type=row.message_type,
+            channel=row.channel,
+            recipient=mask_phone(row.recipient),
+            status=row.status,
+            attempts=row.attempts,
+            last_error=row.last_error,
+            next_attempt_at=row.next_attempt_at,
+            created_at=row.created_at,
+            sent_at=row.sent_at,
+            expires_at=row.expires_at,
+        )
+
+
+@router.get(
+    "/admin/outbox",
+    response_model=list[OutboxMessageOut],
+    responses={400: {"description": "unknown status or limit out of range"}},
+)
+def list_outbox(
+    _admin: AdminUser,
+    db: DbDep,
+    status: Annotated[
+        str | None, Query(description="pending, sent, failed or expired; default all.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[OutboxMessageOut]:
+    """Queued messages, newest first."""
+    with db.read() as session:
+        return [
+            OutboxMessageOut.of(row) for row in operations.list_messages(session, status, limit)
+        ]
+
+
+@router.post(
+    "/admin/outbox/{outbox_id}/retry",
+    response_model=OutboxMessageOut,
+    responses={
+        404: {"description": "no such message"},
+        409: {"description": "the message is pending or already sent"},
+    },
+)
+def retry_outbox_message(
+    outbox_id: Annotated[int, Path(ge=1, le=MAX_ID)], _admin: AdminUser, db: DbDep, clock: ClockDep
+) -> OutboxMessageOut:
+    """Send a failed or expired message again (due now, attempts reset)."""
+    with db.write() as session:
+        return OutboxMessageOut.of(operations.retry_message(session, outbox_id, clock()))
