@@ -18,10 +18,12 @@ from watchroster.auth import ratelimit
 from watchroster.auth.deps import TOKEN_PURPOSE
 from watchroster.auth.models import ROLE_ADMIN, ROLE_VOLUNTEER, AuthSession, LoginCode, User
 from watchroster.auth.schemas import MePatch, UserPatch
+from watchroster.bookings.models import Booking
 from watchroster.bookings.service import cancel_future_bookings_of_user
 from watchroster.config import Settings
 from watchroster.errors import AppError, Conflict, NotFound
 from watchroster.logs import mask_phone
+from watchroster.outbox.operations import forget_recipient
 from watchroster.outbox.service import queue_message
 from watchroster.phones import normalise_phone, region_of
 from watchroster.security import hashes_match, keyed_hash, new_login_code, new_session_token
@@ -292,7 +294,8 @@ def update_me(session: Session, user_id: int, data: MePatch) -> User:
 
 def erase_account(session: Session, user_id: int, now: datetime) -> None:
     """Remove the person, keep the statistics: the user row stays (bookings and reports point at
-    it) without phone or name; sessions end, the login code goes, future bookings are cancelled."""
+    it) without phone or name; sessions end, the login code goes, future bookings are cancelled,
+    queued messages to the number expire and the outbox and buddy entries lose the number."""
     user = get_user(session, user_id)
     phone = user.phone
     cancel_future_bookings_of_user(session, user_id, now)
@@ -300,6 +303,11 @@ def erase_account(session: Session, user_id: int, now: datetime) -> None:
     if phone is not None:
         session.execute(delete(LoginCode).where(LoginCode.phone == phone))
         ratelimit.forget_phone(session, phone, now)
+        forget_recipient(session, phone, now)
+        # Someone else's booking may name this person as an unregistered-style buddy by phone.
+        session.execute(
+            update(Booking).where(Booking.buddy_phone == phone).values(buddy_phone=None)
+        )
     user.phone = None
     user.name = None
     user.active = False

@@ -1,4 +1,5 @@
-"""Operator actions on the outbox: list messages and put failed or expired ones back in line."""
+"""Operator actions on the outbox: list messages, put failed or expired ones back in line, and
+forget a recipient whose account was erased."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from watchroster.db import OUTBOX_QUEUED
 from watchroster.errors import BadRequest, Conflict, NotFound
+from watchroster.logs import mask_phone
 from watchroster.outbox.models import (
     STATUS_EXPIRED,
     STATUS_FAILED,
@@ -82,3 +84,23 @@ def _reset(message: OutboxMessage, now: datetime) -> None:
     message.next_attempt_at = now
     message.claimed_until = None
     message.claimed_by = None
+
+
+def forget_recipient(session: Session, phone: str, now: datetime) -> int:
+    """Erase a phone number from the outbox (account erasure); returns the rows touched.
+
+    Messages not yet sent are expired (the person asked to hear nothing more); every row keeps
+    only a masked number and loses its text, so history counts stay without personal data.
+    Clearing the claim also stops a worker that holds one of them from recording a result.
+    """
+    rows = session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == phone)).all()
+    for message in rows:
+        if message.status == STATUS_PENDING:
+            message.status = STATUS_EXPIRED
+            message.last_error = "recipient erased their account"
+        message.recipient = mask_phone(phone)
+        message.payload = {"body": "", "params": {}, "erased": True}
+        message.claimed_by = None
+        message.claimed_until = None
+    session.flush()
+    return len(rows)

@@ -10,12 +10,13 @@ from sqlalchemy import select
 
 from tests.integration.auth.helpers import PHONE, login, register
 from tests.support.auth import bearer
-from tests.support.factories import add_booking, add_schedule
+from tests.support.factories import add_booking, add_schedule, add_user
 from watchroster.auth.models import AuthSession, LoginCode, User
 from watchroster.bookings.models import Booking
 from watchroster.clock import FrozenClock
 from watchroster.config import Settings
 from watchroster.db import Database
+from watchroster.outbox.models import OutboxMessage
 
 
 def _refused(client: TestClient, headers: dict[str, str]) -> None:
@@ -129,6 +130,10 @@ def test_delete_me_erases_the_person_and_keeps_the_statistics(
         user = session.get_one(User, user_id)
     past = add_booking(db, schedule, user, datetime(2025, 4, 28, 16, 0, tzinfo=UTC))
     future = add_booking(db, schedule, user, datetime(2025, 5, 3, 16, 0, tzinfo=UTC))
+    friend = add_user(db, "+27821239999", "Friend")
+    buddy_booking = add_booking(db, schedule, friend, datetime(2025, 5, 4, 16, 0, tzinfo=UTC))
+    with db.write() as session:
+        session.get_one(Booking, buddy_booking.booking_id).buddy_phone = PHONE
 
     assert client.delete("/me", headers=bearer(token)).status_code == 204
     _refused(client, bearer(token))
@@ -141,6 +146,11 @@ def test_delete_me_erases_the_person_and_keeps_the_statistics(
         assert kept.canceled_at is None and kept.user_id == user_id
         assert session.scalars(select(LoginCode)).all() == []
         assert all(s.revoked_at == clock() for s in session.scalars(select(AuthSession)))
+        # The outbox keeps counts, not the person: the pending code expired, no row names them.
+        messages = session.scalars(select(OutboxMessage)).all()
+        assert messages and all(m.recipient != PHONE for m in messages)
+        assert all(m.status != "pending" and m.payload.get("erased") for m in messages)
+        assert session.get_one(Booking, buddy_booking.booking_id).buddy_phone is None
 
     # The number is free again: a new login makes a new, unrelated account.
     clock.advance(minutes=2)
