@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from watchroster.bookings.jobs import BOOKING_JOBS
 from watchroster.outbox.jobs import PeriodicJob
 
 
 def periodic_jobs() -> list[PeriodicJob]:
-    return []
+    return [*BOOKING_JOBS]

@@ -1,7 +1,179 @@
-"""HTTP endpoints of the bookings feature."""
+"""HTTP endpoints of bookings and incident reports; thin over `service`.
+
+Each endpoint owns its transaction: the commit has happened before the response is built, so a
+201 means the booking and its messages are durable.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response
+
+from watchroster.auth.deps import CurrentUser
+from watchroster.bookings import service
+from watchroster.bookings.schemas import (
+    DEFAULT_PAGE,
+    MAX_ID,
+    MAX_OFFSET,
+    MAX_PAGE,
+    AttendanceUpdate,
+    BookingCreate,
+    BookingDetail,
+    BookingOut,
+    BookingPage,
+    ReportCreate,
+    ReportOut,
+    ReportPage,
+)
+from watchroster.config import Settings
+from watchroster.deps import ClockDep, DbDep, SettingsDep
+from watchroster.timefmt import parse_bound
 
 router = APIRouter(tags=["bookings"])
+
+BookingId = Annotated[int, Path(ge=1, le=MAX_ID)]
+IdFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size, 1..200.")]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
+FromBound = Annotated[
+    str | None,
+    Query(alias="from", description="Date (YYYY-MM-DD, group zone) or RFC 3339, inclusive."),
+]
+ToBound = Annotated[str | None, Query(description="Date (inclusive) or RFC 3339 (exclusive).")]
+
+Bound = datetime | None
+
+# Documented so clients (and schema checkers) know every status these endpoints answer with;
+# the body is always {"error", "code", "details"?}.
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "invalid body or query (code names the rule)"},
+    401: {"description": "missing or invalid token"},
+    403: {"description": "not your booking"},
+    404: {"description": "no such booking or schedule"},
+}
+_CONFLICTS: dict[int | str, dict[str, Any]] = {
+    **_ERRORS,
+    409: {"description": "slot taken, overlap, or the shift's state forbids it"},
+}
+
+
+@router.post("/bookings", status_code=201, response_model=BookingOut, responses=_CONFLICTS)
+def create_booking(
+    body: BookingCreate, caller: CurrentUser, db: DbDep, settings: SettingsDep, clock: ClockDep
+) -> BookingOut:
+    """Book one shift occurrence (optionally with a buddy) for the caller."""
+    with db.write() as session:
+        booking, schedule = service.create_booking(
+            session, caller, body, clock(), settings.default_region
+        )
+        return BookingOut.of(booking, schedule)
+
+
+def _bounds(settings: Settings, from_: str | None, to: str | None) -> tuple[Bound, Bound]:
+    """`from`/`to` query values as instants; bare dates are days in the group's zone."""
+    zone = settings.zone
+    start = parse_bound(from_, "from", zone, end_of_day=False) if from_ else None
+    end = parse_bound(to, "to", zone, end_of_day=True) if to else None
+    return start, end
+
+
+@router.get("/bookings", response_model=BookingPage, responses=_ERRORS)
+def list_bookings(
+    caller: CurrentUser,
+    db: DbDep,
+    settings: SettingsDep,
+    limit: Limit = DEFAULT_PAGE,
+    offset: Offset = 0,
+    user_id: Annotated[IdFilter, Query(description="Admins only.")] = None,
+    schedule_id: IdFilter = None,
+    from_: FromBound = None,
+    to: ToBound = None,
+    include_canceled: bool = False,
+) -> BookingPage:
+    """The caller's bookings (admins: everybody's), newest shift first."""
+    start, end = _bounds(settings, from_, to)
+    where = service.BookingFilter(user_id, schedule_id, start, end, include_canceled)
+    with db.read() as session:
+        rows, next_offset = service.list_bookings(
+            session, caller, where, service.Page(limit, offset)
+        )
+        items = [BookingOut.of(booking, schedule) for booking, schedule in rows]
+    return BookingPage(items=items, next_offset=next_offset)
+
+
+@router.get("/bookings/{booking_id}", response_model=BookingDetail, responses=_ERRORS)
+def get_booking(booking_id: BookingId, caller: CurrentUser, db: DbDep) -> BookingDetail:
+    """One booking with its reports: its volunteer, its registered buddy, or an admin."""
+    with db.read() as session:
+        booking, schedule, reports = service.get_booking(session, caller, booking_id)
+        base = BookingOut.of(booking, schedule)
+        return BookingDetail(**base.model_dump(), reports=[ReportOut.of(r) for r in reports])
+
+
+@router.delete("/bookings/{booking_id}", status_code=204, responses=_CONFLICTS)
+def cancel_booking(
+    booking_id: BookingId, caller: CurrentUser, db: DbDep, clock: ClockDep
+) -> Response:
+    """Cancel before the shift starts; the slot is free again at once."""
+    with db.write() as session:
+        service.cancel_booking(session, caller, booking_id, clock())
+    return Response(status_code=204)
+
+
+def _record_attendance(
+    booking_id: int, body: AttendanceUpdate, caller: CurrentUser, db: DbDep, clock: ClockDep
+) -> BookingOut:
+    with db.write() as session:
+        booking, schedule = service.record_attendance(session, caller, booking_id, body, clock())
+        return BookingOut.of(booking, schedule)
+
+
+@router.patch("/bookings/{booking_id}", response_model=BookingOut, responses=_CONFLICTS)
+def patch_booking(
+    booking_id: BookingId, body: AttendanceUpdate, caller: CurrentUser, db: DbDep, clock: ClockDep
+) -> BookingOut:
+    """Record or correct attendance (once the shift has started)."""
+    return _record_attendance(booking_id, body, caller, db, clock)
+
+
+@router.post("/bookings/{booking_id}/attendance", response_model=BookingOut, responses=_CONFLICTS)
+def post_attendance(
+    booking_id: BookingId, body: AttendanceUpdate, caller: CurrentUser, db: DbDep, clock: ClockDep
+) -> BookingOut:
+    """Same as PATCH /bookings/{booking_id}."""
+    return _record_attendance(booking_id, body, caller, db, clock)
+
+
+@router.post(
+    "/bookings/{booking_id}/report", status_code=201, response_model=ReportOut, responses=_CONFLICTS
+)
+def file_report(
+    booking_id: BookingId, body: ReportCreate, caller: CurrentUser, db: DbDep, clock: ClockDep
+) -> ReportOut:
+    """File an incident report on a started shift; severity 2 alerts the admins."""
+    with db.write() as session:
+        return ReportOut.of(service.file_report(session, caller, booking_id, body, clock()))
+
+
+@router.get("/reports", response_model=ReportPage, responses=_ERRORS)
+def list_reports(
+    caller: CurrentUser,
+    db: DbDep,
+    settings: SettingsDep,
+    limit: Limit = DEFAULT_PAGE,
+    offset: Offset = 0,
+    severity: Annotated[int | None, Query(ge=0, le=2)] = None,
+    schedule_id: IdFilter = None,
+    from_: FromBound = None,
+    to: ToBound = None,
+) -> ReportPage:
+    """Admins: every report, newest first. Volunteers: their own."""
+    start, end = _bounds(settings, from_, to)
+    where = service.ReportFilter(severity, schedule_id, start, end)
+    with db.read() as session:
+        reports, next_offset = service.list_reports(
+            session, caller, where, service.Page(limit, offset)
+        )
+        return ReportPage(items=[ReportOut.of(r) for r in reports], next_offset=next_offset)
