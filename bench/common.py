@@ -24,8 +24,8 @@ import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from watchroster import migrate
 from watchroster.db import Database
+from watchroster.migrate import upgrade
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "WATCHROSTER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -57,7 +57,7 @@ def throwaway_database(kind: str) -> Iterator[str]:
 
 def _migrate(url: str) -> None:
     db = Database(url)
-    migrate.upgrade(db.engine)
+    upgrade(db.engine)
     db.dispose()
 
 

@@ -73,9 +73,7 @@ def _request_id(request: Request) -> str:
     return str(request.scope.get("state", {}).get("request_id", ""))
 
 
-def _json_error(
-    status: int, body: dict[str, Any], headers: Mapping[str, str] | None = None
-) -> Any:
+def _json_error(status: int, body: dict[str, Any], headers: Mapping[str, str] | None = None) -> Any:
     return JSONResponse(status_code=status, content=body, headers=headers)
 
 
