@@ -17,13 +17,16 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData, String, create_engine, event
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
+from starlette.concurrency import run_in_threadpool
+
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -150,6 +153,25 @@ class Database:
             # Wake the embedded dispatcher now instead of at its next poll.
             for hook in self.on_messages_committed:
                 hook()
+
+    async def run_read(self, work: Callable[..., T], *args: Any) -> T:
+        """Run a short read from an async endpoint: inline on SQLite, else in the thread pool.
+
+        Measured on GET /shifts/available (2 cores, 16 clients): inline 430 req/s, p50 33 ms;
+        through the thread pool 255 req/s, p50 54 ms, because a thread hop and the GIL convoy of
+        many threads cost more than a ~2 ms read. PostgreSQL round trips are worth overlapping.
+        """
+        if self.is_sqlite:
+            return work(*args)
+        return await run_in_threadpool(work, *args)
+
+    async def run_write(self, work: Callable[..., T], *args: Any) -> T:
+        """Run a write transaction from an async endpoint, always in the (small) thread pool.
+
+        Inline writes on SQLite gave more throughput (booking 650 vs 440 req/s at 64 clients)
+        but a p99 of 0.7-2 s against 0.17-0.2 s, so writes keep their thread.
+        """
+        return await run_in_threadpool(work, *args)
 
     def dispose(self) -> None:
         self.engine.dispose()

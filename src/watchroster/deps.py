@@ -16,21 +16,25 @@ from watchroster.context import AppContext
 from watchroster.db import Database
 
 
-def get_context(request: Request) -> AppContext:
+def context_of(request: Request) -> AppContext:
     context: AppContext = request.app.state.context
     return context
 
 
-def get_db(request: Request) -> Database:
-    return get_context(request).db
+async def get_context(request: Request) -> AppContext:
+    return context_of(request)
 
 
-def get_settings_dep(request: Request) -> Settings:
-    return get_context(request).settings
+async def get_db(request: Request) -> Database:
+    return context_of(request).db
 
 
-def get_clock(request: Request) -> Clock:
-    return get_context(request).clock
+async def get_settings_dep(request: Request) -> Settings:
+    return context_of(request).settings
+
+
+async def get_clock(request: Request) -> Clock:
+    return context_of(request).clock
 
 
 ContextDep = Annotated[AppContext, Depends(get_context)]

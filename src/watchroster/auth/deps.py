@@ -6,13 +6,14 @@ Every request re-reads the session row, so logout, expiry and deactivation take 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from watchroster.auth.models import ROLE_ADMIN, AuthSession, User
-from watchroster.deps import ClockDep, DbDep, SettingsDep
+from watchroster.context import AppContext
+from watchroster.deps import ContextDep
 from watchroster.errors import Forbidden, Unauthorized
 from watchroster.security import keyed_hash
 
@@ -44,34 +45,46 @@ def _bearer_token(request: Request) -> str:
     return token
 
 
-def authenticate(request: Request, db: DbDep, settings: SettingsDep, clock: ClockDep) -> Principal:
-    token_hash = keyed_hash(
-        settings.secret_key.get_secret_value(), TOKEN_PURPOSE, _bearer_token(request)
+# Built once: this runs on every authenticated request.
+_SESSION_LOOKUP = (
+    select(
+        User.user_id,
+        User.role,
+        User.name,
+        User.phone,
+        User.active,
+        AuthSession.session_id,
+        AuthSession.expires_at,
+        AuthSession.revoked_at,
     )
-    with db.read() as session:
-        row = session.execute(
-            select(User, AuthSession)
-            .join(AuthSession, AuthSession.user_id == User.user_id)
-            .where(AuthSession.token_hash == token_hash)
-        ).first()
+    .join(AuthSession, AuthSession.user_id == User.user_id)
+    .where(AuthSession.token_hash == bindparam("token_hash"))
+)
+
+
+def _session_row(context: AppContext, token_hash: str) -> tuple[Any, ...] | None:
+    with context.db.read() as session:
+        row = session.execute(_SESSION_LOOKUP, {"token_hash": token_hash}).first()
+    return None if row is None else tuple(row)
+
+
+async def authenticate(request: Request, context: ContextDep) -> Principal:
+    """The caller behind the bearer token, or 401 (see `Database.run_read` for why async)."""
+    secret = context.settings.secret_key.get_secret_value()
+    token_hash = keyed_hash(secret, TOKEN_PURPOSE, _bearer_token(request))
+    row = await context.db.run_read(_session_row, context, token_hash)
     if row is None:
         raise Unauthorized("invalid or expired token", code="invalid_token")
-    user, auth_session = row
-    if auth_session.revoked_at is not None or auth_session.expires_at <= clock() or not user.active:
+    user_id, role, name, phone, active, session_id, expires_at, revoked_at = row
+    if revoked_at is not None or expires_at <= context.clock() or not active:
         raise Unauthorized("invalid or expired token", code="invalid_token")
-    return Principal(
-        user_id=user.user_id,
-        role=user.role,
-        name=user.name,
-        phone=user.phone,
-        session_id=auth_session.session_id,
-    )
+    return Principal(user_id=user_id, role=role, name=name, phone=phone, session_id=session_id)
 
 
 CurrentUser = Annotated[Principal, Depends(authenticate)]
 
 
-def require_admin(principal: CurrentUser) -> Principal:
+async def require_admin(principal: CurrentUser) -> Principal:
     if not principal.is_admin:
         raise Forbidden("admins only", code="admin_required")
     return principal

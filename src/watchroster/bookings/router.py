@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
-from watchroster.auth.deps import CurrentUser
+from watchroster.auth.deps import CurrentUser, Principal
 from watchroster.bookings import service
 from watchroster.bookings.schemas import (
     DEFAULT_PAGE,
@@ -28,7 +28,8 @@ from watchroster.bookings.schemas import (
     ReportPage,
 )
 from watchroster.config import Settings
-from watchroster.deps import ClockDep, DbDep, SettingsDep
+from watchroster.context import AppContext
+from watchroster.deps import ClockDep, ContextDep, DbDep, SettingsDep
 from watchroster.timefmt import parse_bound
 
 router = APIRouter(tags=["bookings"])
@@ -60,13 +61,18 @@ _CONFLICTS: dict[int | str, dict[str, Any]] = {
 
 
 @router.post("/bookings", status_code=201, response_model=BookingOut, responses=_CONFLICTS)
-def create_booking(
-    body: BookingCreate, caller: CurrentUser, db: DbDep, settings: SettingsDep, clock: ClockDep
+async def create_booking(
+    body: BookingCreate, caller: CurrentUser, context: ContextDep
 ) -> BookingOut:
     """Book one shift occurrence (optionally with a buddy) for the caller."""
-    with db.write() as session:
+    # The hot path: async, so the token check runs inline; the write keeps its thread.
+    return await context.db.run_write(_create_booking, context, caller, body)
+
+
+def _create_booking(context: AppContext, caller: Principal, body: BookingCreate) -> BookingOut:
+    with context.db.write() as session:
         booking, schedule = service.create_booking(
-            session, caller, body, clock(), settings.default_region
+            session, caller, body, context.clock(), context.settings.default_region
         )
         return BookingOut.of(booking, schedule)
 

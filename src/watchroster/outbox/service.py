@@ -7,6 +7,7 @@ that happened, and never lost for ones that did.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
@@ -14,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -55,18 +56,39 @@ def queue_message(
         "expires_at": expires_at,
         "created_at": now,
     }
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(OutboxMessage)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(OutboxMessage.outbox_id)
-    )
-    outbox_id = session.execute(statement).scalar_one_or_none()
+    statement = _insert_statement(session.get_bind().dialect.name)
+    outbox_id = session.execute(statement, values).scalar_one_or_none()
     if outbox_id is not None:
         session.info[OUTBOX_QUEUED] = True
     return outbox_id
+
+
+_COLUMNS = (
+    "message_type",
+    "recipient",
+    "channel",
+    "payload",
+    "status",
+    "dedupe_key",
+    "attempts",
+    "next_attempt_at",
+    "expires_at",
+    "created_at",
+)
+
+
+@functools.cache
+def _insert_statement(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING outbox_id, built once per dialect:
+    building the statement on every call cost more than running it."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    columns = OutboxMessage.__table__.c
+    return (
+        insert(OutboxMessage)
+        .values({name: bindparam(name, type_=columns[name].type) for name in _COLUMNS})
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutboxMessage.outbox_id)
+    )
 
 
 def find_by_dedupe_key(session: Session, dedupe_key: str) -> OutboxMessage | None:
