@@ -8,11 +8,12 @@ import typer
 
 from watchroster import migrate as migrations
 from watchroster.auth.cli import users_app
-from watchroster.config import UnsafeSettingsError, get_settings
+from watchroster.config import get_settings
 from watchroster.db import Database
 from watchroster.logs import configure_logging
 from watchroster.outbox.cli import outbox_app, worker_command
 from watchroster.schedules.cli import schedules_app
+from watchroster.startup import open_ready_database
 
 if TYPE_CHECKING:
     from watchroster.app import BackgroundStarter
@@ -71,15 +72,7 @@ def serve(
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
-    try:
-        settings.check_production_safety()
-    except UnsafeSettingsError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from exc
-    db = Database(settings.database_url)
-    if not migrations.is_up_to_date(db.engine):
-        typer.echo("the database is not migrated: run `watchroster migrate` first", err=True)
-        raise typer.Exit(2)
+    db = open_ready_database(settings)
     background = _embedded_worker() if worker else None
     application = create_app(settings, db=db, background=background)
     uvicorn.run(

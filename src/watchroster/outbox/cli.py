@@ -9,15 +9,15 @@ from typing import Annotated
 
 import typer
 
-from watchroster import migrate
 from watchroster.clock import system_clock
-from watchroster.config import Settings, UnsafeSettingsError, get_settings
+from watchroster.config import get_settings
 from watchroster.context import AppContext
 from watchroster.db import Database
 from watchroster.errors import AppError
 from watchroster.logs import configure_logging
 from watchroster.outbox import operations
 from watchroster.outbox.stats import outbox_stats
+from watchroster.startup import open_ready_database
 
 outbox_app = typer.Typer(help="Inspect and retry queued messages.", no_args_is_help=True)
 
@@ -40,7 +40,7 @@ def worker_command() -> None:
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
-    db = _open_database(settings)
+    db = open_ready_database(settings)
     try:
         worker = Worker(AppContext(settings=settings, db=db))
     except ValueError as exc:  # a message backend without its settings
@@ -51,20 +51,6 @@ def worker_command() -> None:
     signal.signal(signal.SIGINT, stop.handle)
     run_foreground(worker, stop.requested)
     db.dispose()
-
-
-def _open_database(settings: Settings) -> Database:
-    try:
-        settings.check_production_safety()
-    except UnsafeSettingsError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from exc
-    db = Database(settings.database_url)
-    if not migrate.is_up_to_date(db.engine):
-        db.dispose()
-        typer.echo("the database is not migrated: run `watchroster migrate` first", err=True)
-        raise typer.Exit(2)
-    return db
 
 
 @outbox_app.command()
