@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from watchroster.auth.models import User
@@ -55,60 +55,70 @@ def check_window(window_start: datetime, window_end: datetime) -> None:
         )
 
 
+# Built once and run on the Core connection: these two reads are most of a request's database
+# cost, and the ORM result machinery (which `session.execute` adds) doubled it.
+_ACTIVE_SCHEDULES = select(
+    Schedule.schedule_id,
+    Schedule.name,
+    Schedule.cron_expr,
+    Schedule.timezone,
+    Schedule.start_date,
+    Schedule.end_date,
+    Schedule.duration_minutes,
+).where(Schedule.active.is_(True))
+_ONE_ACTIVE_SCHEDULE = _ACTIVE_SCHEDULES.where(Schedule.schedule_id == bindparam("schedule_id"))
+_IN_WINDOW = (
+    Booking.canceled_at.is_(None),
+    Booking.shift_start >= bindparam("start"),
+    Booking.shift_start < bindparam("end"),
+)
+# Bookings of schedules that are not listed simply match no slot, so no schedule filter.
+_BOOKED = select(Booking.schedule_id, Booking.shift_start).where(*_IN_WINDOW)
+_BOOKED_WITH_NAMES = (
+    select(Booking.schedule_id, Booking.shift_start, User.name)
+    .join(User, User.user_id == Booking.user_id)
+    .where(*_IN_WINDOW)
+)
+
+
 def _schedule_views(session: Session, schedule_id: int | None) -> list[ScheduleView]:
-    if schedule_id is not None:
+    connection = session.connection()
+    if schedule_id is None:
+        rows = connection.execute(_ACTIVE_SCHEDULES)
+    else:
         get_schedule(session, schedule_id)  # unknown → 404
-    columns = select(
-        Schedule.schedule_id,
-        Schedule.name,
-        Schedule.cron_expr,
-        Schedule.timezone,
-        Schedule.start_date,
-        Schedule.end_date,
-        Schedule.duration_minutes,
-    ).where(Schedule.active.is_(True))
-    if schedule_id is not None:
-        columns = columns.where(Schedule.schedule_id == schedule_id)
+        rows = connection.execute(_ONE_ACTIVE_SCHEDULE, {"schedule_id": schedule_id})
     return [
         ScheduleView(row[0], row[1], ScheduleRule(row[2], row[3], row[4], row[5], row[6]))
-        for row in session.execute(columns)
+        for row in rows
     ]
 
 
 def _booked_slots(
-    session: Session, schedule_ids: list[int], start: datetime, end: datetime, with_names: bool
+    session: Session, start: datetime, end: datetime, with_names: bool
 ) -> dict[tuple[int, datetime], str | None]:
     """(schedule_id, start) → the booker's name (roster view only), for every active booking in
     the window. The index on shift_start keeps this independent of the booking history."""
-    conditions = (
-        Booking.canceled_at.is_(None),
-        Booking.shift_start >= start,
-        Booking.shift_start < end,
-        Booking.schedule_id.in_(schedule_ids),
-    )
+    params = {"start": start, "end": end}
     if not with_names:
-        rows = session.execute(select(Booking.schedule_id, Booking.shift_start).where(*conditions))
-        return {(row[0], row[1]): None for row in rows}
-    query = (
-        select(Booking.schedule_id, Booking.shift_start, User.name)
-        .join(User, User.user_id == Booking.user_id)
-        .where(*conditions)
-    )
-    return {(row[0], row[1]): row[2] for row in session.execute(query)}
+        return {(row[0], row[1]): None for row in session.connection().execute(_BOOKED, params)}
+    named = session.connection().execute(_BOOKED_WITH_NAMES, params)
+    return {(row[0], row[1]): row[2] for row in named}
 
 
-def _in_order(
+def _days_in_order(
     views: list[ScheduleView], start: datetime, end: datetime, cache: SlotCache
-) -> Iterator[CachedSlot]:
-    """Every slot in [start, end) in (start, schedule_id) order, one UTC day at a time, so a
-    request that reaches its limit early expands (or looks up) only the days it needs."""
+) -> Iterator[list[CachedSlot]]:
+    """The slots in [start, end), one UTC day per list, each in (start, schedule_id) order, so
+    a request that reaches its limit early expands (or looks up) only the days it needs."""
     day = utc_day_start(start)
+    schedules = [(view, cache.days_of(view)) for view in views]
     while day < end:
-        slots = [slot for view in views for slot in cache.day(view, day)]
-        slots.sort(key=lambda slot: (slot.start, slot.schedule_id))
-        for slot in slots:
-            if start <= slot.start < end:
-                yield slot
+        slots = [slot for view, days in schedules for slot in cache.day(view, days, day)]
+        slots.sort()
+        if day < start or day + ONE_DAY > end:  # a partial day at either end of the window
+            slots = [slot for slot in slots if start <= slot.start < end]
+        yield slots
         day += ONE_DAY
 
 
@@ -119,31 +129,53 @@ class FoundSlot(NamedTuple):
     booked_by: str | None
 
 
-def find_slots(
-    session: Session, query: SlotQuery, now: datetime, cache: SlotCache | None = None
-) -> list[FoundSlot]:
-    """Slots in [window_start, window_end) that have not started, in (start, schedule) order;
-    booked ones only with `include_booked`."""
+@dataclass(frozen=True)
+class _Window:
+    views: list[ScheduleView]
+    start: datetime
+    end: datetime
+    booked: dict[tuple[int, datetime], str | None]
+
+    def days(self, cache: SlotCache | None) -> Iterator[list[CachedSlot]]:
+        return _days_in_order(self.views, self.start, self.end, cache or DEFAULT_CACHE)
+
+    def names(self) -> dict[int, str]:
+        return {view.schedule_id: view.name for view in self.views}
+
+
+def _window(session: Session, query: SlotQuery, now: datetime) -> _Window | None:
+    """What a slot list needs from the database: active schedules and the window's bookings.
+    None when nothing can be offered."""
     check_window(query.window_start, query.window_end)
     views = _schedule_views(session, query.schedule_id)
     # A slot that has started can no longer be taken, so it is not shown.
     start = max(query.window_start, now + timedelta(microseconds=1))
     if not views or start >= query.window_end:
-        return []
-    roster = query.include_booked
-    schedule_ids = [v.schedule_id for v in views]
-    booked = _booked_slots(session, schedule_ids, start, query.window_end, with_names=roster)
+        return None
+    booked = _booked_slots(session, start, query.window_end, with_names=query.include_booked)
+    return _Window(views, start, query.window_end, booked)
+
+
+def find_slots(
+    session: Session, query: SlotQuery, now: datetime, cache: SlotCache | None = None
+) -> tuple[list[FoundSlot], dict[int, str]]:
+    """Slots in [window_start, window_end) that have not started, in (start, schedule) order
+    (booked ones only with `include_booked`), and the schedules' names."""
+    window = _window(session, query, now)
+    if window is None:
+        return [], {}
     found: list[FoundSlot] = []
-    for slot in _in_order(views, start, query.window_end, cache or DEFAULT_CACHE):
-        key = (slot.schedule_id, slot.start)
-        if key in booked:
-            if roster:
+    booked, roster = window.booked, query.include_booked
+    for day in window.days(cache):
+        for slot in day:
+            key = (slot.schedule_id, slot.start)
+            if key not in booked:
+                found.append(FoundSlot(slot, False, None))
+            elif roster:
                 found.append(FoundSlot(slot, True, _first_name(booked[key])))
-        else:
-            found.append(FoundSlot(slot, False, None))
         if len(found) >= query.limit:
             break
-    return found
+    return found[: query.limit], window.names()
 
 
 def _first_name(name: str | None) -> str | None:
@@ -168,21 +200,32 @@ def open_slots(
     session: Session, query: SlotQuery, now: datetime, cache: SlotCache | None = None
 ) -> list[dict[str, object]]:
     """The slots as JSON-ready dicts (for jobs and tests)."""
-    found = find_slots(session, query, now, cache)
-    names = {v.schedule_id: v.name for v in _schedule_views(session, query.schedule_id)}
+    found, names = find_slots(session, query, now, cache)
     return [slot_dict(f, names, query.include_booked) for f in found]
 
 
 def open_slots_json(
     session: Session, query: SlotQuery, now: datetime, cache: SlotCache | None = None
 ) -> str:
-    """The response body of GET /shifts/available. Open slots are served from their
-    pre-rendered JSON; only the roster view renders booked slots on the fly."""
-    found = find_slots(session, query, now, cache)
-    if not query.include_booked:
-        return "[" + ",".join(f.slot.available_json for f in found) + "]"
-    names = {v.schedule_id: v.name for v in _schedule_views(session, query.schedule_id)}
-    return json.dumps([slot_dict(f, names, roster=True) for f in found])
+    """The response body of GET /shifts/available.
+
+    The common case, open slots only, joins their pre-rendered JSON a day at a time with no
+    object made per slot (this loop was most of the request's cost); the roster view renders
+    on the fly.
+    """
+    if query.include_booked:
+        found, names = find_slots(session, query, now, cache)
+        return json.dumps([slot_dict(f, names, roster=True) for f in found])
+    window = _window(session, query, now)
+    if window is None:
+        return "[]"
+    parts: list[str] = []
+    booked = window.booked
+    for day in window.days(cache):
+        parts += [s.available_json for s in day if (s.schedule_id, s.start) not in booked]
+        if len(parts) >= query.limit:
+            break
+    return "[" + ",".join(parts[: query.limit]) + "]"
 
 
 DEFAULT_CACHE = SlotCache()

@@ -13,6 +13,7 @@ import json
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from watchroster.schedules.recurrence import ScheduleRule, occurrences
@@ -30,8 +31,9 @@ class ScheduleView:
     rule: ScheduleRule
 
 
-@dataclass(frozen=True)
-class CachedSlot:
+class CachedSlot(NamedTuple):
+    # A tuple whose first fields are (start, schedule_id): lists of them sort in C, in the
+    # order the API promises, with no key function.
     start: datetime  # UTC
     schedule_id: int
     start_time: str  # RFC 3339 in the schedule's zone
@@ -39,32 +41,49 @@ class CachedSlot:
     available_json: str  # the slot's JSON object as served when it is open
 
 
+DayMap = dict[datetime, tuple[CachedSlot, ...]]
+
+
 def utc_day_start(instant: datetime) -> datetime:
     return instant.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 class SlotCache:
-    """Bounded: when full it starts again empty (simple, and a refill costs one request's work)."""
+    """Bounded: when full it starts again empty (simple, and a refill costs one request's work).
+
+    Two levels, so a request hashes each schedule once, not once per schedule and day.
+    """
 
     def __init__(self, max_days: int = 100_000) -> None:
         self._max_days = max_days
-        self._days: dict[tuple[ScheduleView, datetime], tuple[CachedSlot, ...]] = {}
+        self._size = 0
+        self._schedules: dict[ScheduleView, DayMap] = {}
         self._lock = threading.Lock()
 
-    def day(self, view: ScheduleView, day_start: datetime) -> tuple[CachedSlot, ...]:
-        key = (view, day_start)
-        slots = self._days.get(key)
+    def days_of(self, view: ScheduleView) -> DayMap:
+        days = self._schedules.get(view)
+        if days is None:
+            with self._lock:
+                days = self._schedules.setdefault(view, {})
+        return days
+
+    def day(self, view: ScheduleView, days: DayMap, day_start: datetime) -> tuple[CachedSlot, ...]:
+        """`view`'s slots on the UTC day starting at `day_start`; `days` is `days_of(view)`."""
+        slots = days.get(day_start)
         if slots is None:
             slots = _render_day(view, day_start)
             with self._lock:
-                if len(self._days) >= self._max_days:
-                    self._days.clear()
-                self._days[key] = slots
+                if self._size >= self._max_days:
+                    self._schedules.clear()
+                    self._size = 0
+                days[day_start] = slots
+                self._size += 1
         return slots
 
     def clear(self) -> None:
         with self._lock:
-            self._days.clear()
+            self._schedules.clear()
+            self._size = 0
 
 
 def _render_day(view: ScheduleView, day_start: datetime) -> tuple[CachedSlot, ...]:
