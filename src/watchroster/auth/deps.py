@@ -64,7 +64,8 @@ _SESSION_LOOKUP = (
 
 def _session_row(context: AppContext, token_hash: str) -> tuple[Any, ...] | None:
     with context.db.read() as session:
-        row = session.execute(_SESSION_LOOKUP, {"token_hash": token_hash}).first()
+        # The Core connection: no ORM result machinery for a one-row column read.
+        row = session.connection().execute(_SESSION_LOOKUP, {"token_hash": token_hash}).first()
     return None if row is None else tuple(row)
 
 

@@ -147,7 +147,7 @@ def _lock_caller(session: Session, user_id: int) -> User:
 
 def _check_no_overlap(session: Session, user_id: int, start: datetime, end: datetime) -> None:
     params = {"user_id": user_id, "earliest": start - _LONGEST_SHIFT, "end": end, "start": start}
-    clash = session.scalar(_OVERLAPPING, params)
+    clash = session.connection().execute(_OVERLAPPING, params).scalar()
     if clash is not None:
         raise Conflict(
             f"you already hold booking {clash}, which overlaps this shift", code="overlap"

@@ -57,7 +57,7 @@ def queue_message(
         "created_at": now,
     }
     statement = _insert_statement(session.get_bind().dialect.name)
-    outbox_id = session.execute(statement, values).scalar_one_or_none()
+    outbox_id = session.connection().execute(statement, values).scalar_one_or_none()
     if outbox_id is not None:
         session.info[OUTBOX_QUEUED] = True
     return outbox_id
