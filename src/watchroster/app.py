@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from watchroster import health
+from watchroster import health, openapi
 from watchroster.auth import router as auth_router
 from watchroster.bookings import router as bookings_router
 from watchroster.clock import Clock, system_clock
@@ -73,6 +73,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.context = context
+    openapi.install(app)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     _add_error_handlers(app)
     app.include_router(health.router)

@@ -110,7 +110,9 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, pool_size=8, max_overflow=16, pool_timeout=30)
+        in_memory = url in ("sqlite://", "sqlite:///:memory:")
+        pooling = {} if in_memory else {"pool_size": 8, "max_overflow": 16, "pool_timeout": 30}
+        engine = create_engine(url, echo=echo, **pooling)
         _configure_sqlite(engine)
         return engine
     return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)

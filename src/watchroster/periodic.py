@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from watchroster.auth.jobs import AUTH_JOBS
 from watchroster.bookings.jobs import BOOKING_JOBS
 from watchroster.outbox.jobs import PeriodicJob
 
 
 def periodic_jobs() -> list[PeriodicJob]:
-    return [*BOOKING_JOBS]
+    return [*BOOKING_JOBS, *AUTH_JOBS]

@@ -111,3 +111,15 @@ def test_readyz_reports_an_unmigrated_database(tmp_path) -> None:  # type: ignor
         response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["code"] == "not_ready"
+
+
+def test_openapi_documents_the_real_error_statuses(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    booking = schema["paths"]["/bookings"]["post"]["responses"]
+    assert "422" not in booking
+    assert {"400", "401", "409", "413", "500"} <= set(booking)
+    assert booking["409"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Error"
+    }
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+    assert client.get("/docs").status_code == 200

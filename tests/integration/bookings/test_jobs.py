@@ -152,8 +152,7 @@ def test_no_coverage_alert_when_every_slot_is_booked(db: Database) -> None:
 
 def test_coverage_run_key_follows_local_time(settings: Settings, db: Database) -> None:
     context = AppContext(settings=settings, db=db)
-    [_, coverage] = periodic_jobs()
-    assert coverage.name == "coverage_alert"
+    [coverage] = [job for job in periodic_jobs() if job.name == "coverage_alert"]
     # 08:00 in Johannesburg is 06:00Z.
     assert coverage.run_key(context, datetime(2025, 5, 1, 5, 59, tzinfo=UTC)) is None
     assert coverage.run_key(context, datetime(2025, 5, 1, 6, 0, tzinfo=UTC)) == "2025-05-01"
@@ -172,7 +171,7 @@ def _runner(
     """A worker as a separate process would have it: its own engine and connections."""
     database = Database(db_url)
     context = AppContext(settings=settings, db=database, clock=clock)
-    return JobRunner(context, worker_id=name), database
+    return JobRunner(context, worker_id=name, jobs=jobs.BOOKING_JOBS), database
 
 
 @pytest.mark.slow

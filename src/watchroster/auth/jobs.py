@@ -1,0 +1,29 @@
+"""Periodic housekeeping of the login feature."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from watchroster.auth.ratelimit import prune_events
+from watchroster.context import AppContext
+from watchroster.outbox.jobs import PeriodicJob
+
+log = logging.getLogger("watchroster.auth")
+
+PRUNE_JOB = "prune_auth_events"
+
+
+def prune_run_key(_context: AppContext, now: datetime) -> str:
+    """Hourly: the events hold phone numbers and client IPs, kept only as long as limits need."""
+    return now.strftime("%Y-%m-%dT%H")
+
+
+def run_prune(context: AppContext, now: datetime) -> None:
+    with context.db.write() as session:
+        removed = prune_events(session, now)
+    if removed:
+        log.info("pruned %d old login events", removed)
+
+
+AUTH_JOBS = [PeriodicJob(name=PRUNE_JOB, run_key=prune_run_key, run=run_prune)]
