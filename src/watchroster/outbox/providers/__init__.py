@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from watchroster.config import Settings
+from watchroster.logs import mask_phone
 from watchroster.outbox.providers.base import (
     CHANNEL_SMS,
     CHANNEL_WHATSAPP,
@@ -13,7 +14,6 @@ from watchroster.outbox.providers.base import (
     Provider,
     SendError,
     TransientSendError,
-    mask_phone,
 )
 from watchroster.outbox.providers.console import ConsoleProvider
 from watchroster.outbox.providers.file import FileProvider

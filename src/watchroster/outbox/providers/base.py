@@ -12,6 +12,8 @@ from typing import Any, Protocol
 
 import httpx
 
+from watchroster.logs import mask_phone
+
 CHANNEL_SMS = "sms"
 CHANNEL_WHATSAPP = "whatsapp"
 
@@ -73,13 +75,6 @@ class Provider(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-def mask_phone(phone: str) -> str:
-    """`+27821234567` -> `+2782*****67`: enough to tell numbers apart in logs, not to dial them."""
-    if len(phone) <= 7:
-        return "*" * len(phone)
-    return phone[:5] + "*" * (len(phone) - 7) + phone[-2:]
 
 
 def redact(text: str, message: OutgoingMessage, secrets: Iterable[str] = ()) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from watchroster.logs import mask_phone
 from watchroster.outbox.providers.base import (
     CHANNEL_SMS,
     OutgoingMessage,
@@ -11,7 +12,6 @@ from watchroster.outbox.providers.base import (
     SendError,
     TransientSendError,
     json_object,
-    mask_phone,
     parse_retry_after,
     redact,
     transport_error,

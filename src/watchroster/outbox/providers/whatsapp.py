@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from watchroster.logs import mask_phone
 from watchroster.outbox.providers.base import (
     CHANNEL_WHATSAPP,
     OutgoingMessage,
@@ -21,7 +22,6 @@ from watchroster.outbox.providers.base import (
     SendError,
     TransientSendError,
     json_object,
-    mask_phone,
     parse_retry_after,
     redact,
     transport_error,
