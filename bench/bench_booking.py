@@ -11,7 +11,7 @@ wrk is a C load generator, so the generator is not the bottleneck (its /healthz 
 what it can drive). Afterwards the database is checked: one booking row and one confirmation
 per 201. The figure that counts is the ratio booking/healthz throughput.
 
-    .venv/bin/python bench/bench_booking.py [--duration 10] [--connections 64]
+    uv run python -m bench.bench_booking [--duration 10] [--connections 64]
 
 Needs `wrk` (`apt-get install -y wrk`) and, for PostgreSQL, a server at --pg-url.
 """
@@ -22,22 +22,17 @@ import argparse
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, text
 
-from watchroster import migrate
+from bench.common import server_process, throwaway_database
 from watchroster.auth.deps import TOKEN_PURPOSE
 from watchroster.auth.models import AuthSession, User
 from watchroster.bookings.models import Booking
@@ -109,17 +104,9 @@ class Result:
         return self.requests / self.seconds
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def seed(url: str) -> tuple[int, list[str]]:
-    """Migrate, then add a one-minute-slot schedule and USERS volunteers with tokens."""
+    """Add a one-minute-slot schedule and USERS volunteers with tokens (to a migrated DB)."""
     db = Database(url)
-    migrate.upgrade(db.engine)
     tokens = [new_session_token() for _ in range(USERS)]
     now = datetime.now(UTC)
     with db.write() as session:
@@ -140,31 +127,6 @@ def seed(url: str) -> tuple[int, list[str]]:
         schedule_id = schedule.schedule_id
     db.dispose()
     return schedule_id, tokens
-
-
-def start_server(url: str, port: int, workdir: Path, log_level: str) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "WATCHROSTER_DATABASE_URL": url,
-        "WATCHROSTER_SECRET_KEY": SECRET_KEY,
-        "WATCHROSTER_PORT": str(port),
-        "WATCHROSTER_LOG_LEVEL": log_level,
-        "WATCHROSTER_MESSAGE_BACKEND": "console",
-    }
-    log = (workdir / "server.log").open("wb")
-    command = [sys.executable, "-m", "watchroster", "serve", "--no-worker"]
-    server = subprocess.Popen(command, env=env, cwd=workdir, stdout=log, stderr=log)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"server exited; see {workdir / 'server.log'}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return server
-        except httpx.TransportError:
-            time.sleep(0.1)
-    server.kill()
-    raise RuntimeError("server did not start")
 
 
 def run_wrk(args: argparse.Namespace, base_url: str, script: Path, *extra: str) -> dict[str, int]:
@@ -227,13 +189,15 @@ def bench_database(args: argparse.Namespace, name: str, url: str) -> list[Result
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
     schedule_id, tokens = seed(url)
     write_scripts(workdir, schedule_id, tokens, args.threads)
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    server = start_server(url, port, workdir, args.log_level)
+    server_env = {
+        "WATCHROSTER_SECRET_KEY": SECRET_KEY,
+        "WATCHROSTER_LOG_LEVEL": args.log_level,
+        "WATCHROSTER_MESSAGE_BACKEND": "console",
+    }
     # Slots start tomorrow, aligned to the minute; the warm-up takes the slots a year later.
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).replace(second=0, microsecond=0)
     base = int(tomorrow.timestamp())
-    try:
+    with server_process(url, server_env) as base_url:
         warm = argparse.Namespace(**{**vars(args), "duration": 2})
         run_wrk(warm, f"{base_url}/healthz", workdir / "healthz.lua")
         run_wrk(warm, base_url, workdir / "booking.lua", str(base + 366 * 86400))
@@ -249,32 +213,10 @@ def bench_database(args: argparse.Namespace, name: str, url: str) -> list[Result
         booking = to_result(
             name, "POST /bookings", run_wrk(args, base_url, workdir / "booking.lua", str(base))
         )
-    finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
     verdict = check_database(url, booking.requests - booking.errors, args.connections)
     print(f"  {name}: {verdict}")
     shutil.rmtree(workdir, ignore_errors=True)
     return [health, booking]
-
-
-def postgres_database(admin_url: str) -> tuple[str, str]:
-    name = f"watchroster_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return name, make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_postgres_database(admin_url: str, name: str) -> None:
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def report(results: list[Result]) -> None:
@@ -298,23 +240,16 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
-    parser.add_argument("--log-level", default="INFO", help="server log level (INFO = default)")
+    parser.add_argument("--log-level", default="WARNING", help="server log level")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install -y wrk")
     results: list[Result] = []
     for name in args.databases.split(","):
-        if name == "sqlite":
-            with tempfile.TemporaryDirectory(prefix="bench-db-") as directory:
-                results += bench_database(args, name, f"sqlite:///{directory}/bench.db")
-        elif name == "postgresql":
-            database, url = postgres_database(args.pg_url)
-            try:
-                results += bench_database(args, name, url)
-            finally:
-                drop_postgres_database(args.pg_url, database)
-        else:
+        if name not in ("sqlite", "postgresql"):
             sys.exit(f"unknown database {name!r}")
+        with throwaway_database(name, args.pg_url) as url:
+            results += bench_database(args, name, url)
     report(results)
 
 

@@ -33,7 +33,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
 
 
 @contextmanager
-def throwaway_database(kind: str) -> Iterator[str]:
+def throwaway_database(kind: str, admin_url: str = POSTGRES_ADMIN_URL) -> Iterator[str]:
     """A migrated, empty database ("sqlite" or "postgresql"), removed afterwards."""
     if kind == "sqlite":
         with tempfile.TemporaryDirectory(prefix="watchroster-bench-") as directory:
@@ -42,10 +42,10 @@ def throwaway_database(kind: str) -> Iterator[str]:
             yield url
         return
     name = f"watchroster_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     try:
         _migrate(url)
         yield url
