@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -17,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from watchroster import health, openapi
 from watchroster.auth import router as auth_router
 from watchroster.bookings import router as bookings_router
+from watchroster.checkpoints import start_checkpoints
 from watchroster.clock import Clock, system_clock
 from watchroster.config import Settings, get_settings
 from watchroster.context import AppContext
@@ -57,12 +59,19 @@ def create_app(
         # several such calls. Measured at 64 clients on SQLite: 5 ms → 400-440 req/s, p99
         # ~220 ms; 0.2 ms → 555 req/s, p99 144 ms (PostgreSQL 257-319 → 363-389 req/s).
         sys.setswitchinterval(GIL_SWITCH_INTERVAL_SECONDS)
+        stop_checkpoints = start_checkpoints(context.db)
         stop = background(context) if background else None
+        # Everything allocated so far (modules, routes, schemas, caches) lives as long as the
+        # process: moved out of the collector's sight, a full collection no longer walks its
+        # ~135k objects (measured 75-100 ms per collection under load; booking at 64 clients
+        # went from 1.5-1.9k req/s, p99 108-126 ms, to 1.9-2.4k req/s, p99 42-57 ms).
+        gc.freeze()
         try:
             yield
         finally:
             if stop is not None:
                 stop()
+            stop_checkpoints()
             if db is None:  # we created it, we close it
                 context.db.dispose()
 

@@ -81,6 +81,11 @@ def serve(
         port=port or settings.port,
         log_config=None,
         timeout_graceful_shutdown=20,
+        # asyncio's own loop, not uvloop: measured under load (64 clients booking), uvloop took
+        # one waiting connection per loop iteration, so the last of 64 new connections waited
+        # 1-2 s for its first response (p99 0.5-1.1 s); asyncio accepts them all at once
+        # (p99 83-97 ms) at the same throughput.
+        loop="asyncio",
     )
     db.dispose()
 

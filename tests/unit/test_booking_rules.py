@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from watchroster.bookings import messages
+from watchroster.bookings.create import is_active_slot_violation
 from watchroster.bookings.jobs import coverage_run_key, due_lead, reminder_leads
-from watchroster.bookings.service import is_active_slot_violation
 
 JOBURG = ZoneInfo("Africa/Johannesburg")
 SHIFT = datetime(2025, 5, 2, 16, 0, tzinfo=UTC)

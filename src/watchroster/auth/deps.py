@@ -6,7 +6,8 @@ Every request re-reads the session row, so logout, expiry and deactivation take 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import bindparam, select
@@ -15,6 +16,7 @@ from watchroster.auth.models import ROLE_ADMIN, AuthSession, User
 from watchroster.context import AppContext
 from watchroster.deps import ContextDep
 from watchroster.errors import Forbidden, Unauthorized
+from watchroster.rawsql import Prepared, RawTransaction
 from watchroster.security import keyed_hash
 
 TOKEN_PURPOSE = "session-token"  # noqa: S105 - a hash domain label, not a secret
@@ -30,59 +32,75 @@ class Principal:
     name: str | None
     phone: str | None
     session_id: int
+    channel: str = "sms"  # how the caller's messages go out
 
     @property
     def is_admin(self) -> bool:
         return self.role == ROLE_ADMIN
 
 
-def _bearer_token(request: Request) -> str:
+def token_hash_of(request: Request, context: AppContext) -> str:
+    """The keyed hash of the request's bearer token (the form stored), or 401 if it has none."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token or len(token) > _MAX_TOKEN_LENGTH:
         raise Unauthorized("missing or malformed bearer token", code="invalid_token")
-    return token
+    return keyed_hash(context.settings.secret_key.get_secret_value(), TOKEN_PURPOSE, token)
 
 
-# Built once: this runs on every authenticated request.
-_SESSION_LOOKUP = (
-    select(
-        User.user_id,
-        User.role,
-        User.name,
-        User.phone,
-        User.active,
-        AuthSession.session_id,
-        AuthSession.expires_at,
-        AuthSession.revoked_at,
+# Every authenticated request runs this, so it runs on the driver's cursor (see `rawsql`).
+_SESSION_LOOKUP = Prepared(
+    lambda _dialect: (
+        select(
+            User.user_id,
+            User.role,
+            User.name,
+            User.phone,
+            User.channel,
+            User.active,
+            AuthSession.session_id,
+            AuthSession.expires_at,
+            AuthSession.revoked_at,
+        )
+        .join(AuthSession, AuthSession.user_id == User.user_id)
+        .where(AuthSession.token_hash == bindparam("token_hash"))
     )
-    .join(AuthSession, AuthSession.user_id == User.user_id)
-    .where(AuthSession.token_hash == bindparam("token_hash"))
 )
 
 
-def _session_row(context: AppContext, token_hash: str) -> tuple[Any, ...] | None:
-    with context.db.read() as session:
-        # The Core connection: no ORM result machinery for a one-row column read.
-        row = session.connection().execute(_SESSION_LOOKUP, {"token_hash": token_hash}).first()
-    return None if row is None else tuple(row)
+def principal_in(transaction: RawTransaction, token_hash: str, now: datetime) -> Principal:
+    """The caller behind a token hash, read in `transaction`, or 401.
+
+    Every request re-reads the session, so logout, expiry and deactivation take effect at once.
+    """
+    row = transaction.first(_SESSION_LOOKUP, {"token_hash": token_hash})
+    if row is None:
+        raise Unauthorized("invalid or expired token", code="invalid_token")
+    user_id, role, name, phone, channel, active, session_id, expires_at, revoked_at = row
+    expires = transaction.read_instant(expires_at)
+    if revoked_at is not None or expires is None or expires <= now or not active:
+        raise Unauthorized("invalid or expired token", code="invalid_token")
+    return Principal(user_id, role, name, phone, session_id, channel)
+
+
+def _principal(context: AppContext, token_hash: str) -> Principal:
+    with context.db.raw_read() as transaction:
+        return principal_in(transaction, token_hash, context.clock())
 
 
 async def authenticate(request: Request, context: ContextDep) -> Principal:
     """The caller behind the bearer token, or 401 (see `Database.run_read` for why async)."""
-    secret = context.settings.secret_key.get_secret_value()
-    token_hash = keyed_hash(secret, TOKEN_PURPOSE, _bearer_token(request))
-    row = await context.db.run_read(_session_row, context, token_hash)
-    if row is None:
-        raise Unauthorized("invalid or expired token", code="invalid_token")
-    user_id, role, name, phone, active, session_id, expires_at, revoked_at = row
-    if revoked_at is not None or expires_at <= context.clock() or not active:
-        raise Unauthorized("invalid or expired token", code="invalid_token")
-    return Principal(user_id=user_id, role=role, name=name, phone=phone, session_id=session_id)
+    return await context.db.run_read(_principal, context, token_hash_of(request, context))
+
+
+async def bearer_token_hash(request: Request, context: ContextDep) -> str:
+    """For an endpoint that reads the session inside its own transaction (`principal_in`)."""
+    return token_hash_of(request, context)
 
 
 CurrentUser = Annotated[Principal, Depends(authenticate)]
+TokenHash = Annotated[str, Depends(bearer_token_hash)]
 
 
 async def require_admin(principal: CurrentUser) -> Principal:

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from watchroster.auth.models import User
-from watchroster.bookings.models import Booking, Report
-from watchroster.outbox.service import queue_message
+from watchroster.bookings.models import Booking, BookingFields, Report, ShiftSchedule
+from watchroster.outbox.service import queue_message, queue_message_raw
+from watchroster.rawsql import RawTransaction
 from watchroster.schedules.models import Schedule
 
 # Outbox `message_type` values (at most 32 characters).
@@ -91,15 +93,26 @@ def coverage_summary(labels: Sequence[str], hours: int, *, more: bool = False) -
 # --- queueing ------------------------------------------------------------------------------
 
 
-def label_of(booking: Booking, schedule: Schedule) -> str:
+class Contact(Protocol):
+    """Where a notice goes: a `User` row, or the plain record the booking hot path reads."""
+
+    @property
+    def phone(self) -> str | None: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def name(self) -> str | None: ...
+
+
+def label_of(booking: BookingFields, schedule: ShiftSchedule) -> str:
     zone = ZoneInfo(schedule.timezone)
     return shift_label(schedule.name, booking.shift_start, booking.shift_end, zone)
 
 
 def _queue(
-    session: Session,
+    target: Session | RawTransaction,
     kind: str,
-    to: User | None,
+    to: Contact | None,
     body: str,
     *,
     now: datetime,
@@ -110,32 +123,34 @@ def _queue(
     recipient = to.phone if to is not None else phone
     if not recipient:
         return  # erased members and phoneless buddies get nothing
-    queue_message(
-        session,
+    channel = to.channel if to is not None else None
+    queue = queue_message_raw if isinstance(target, RawTransaction) else queue_message
+    queue(
+        target,  # type: ignore[arg-type]  # each function gets its own kind of transaction
         message_type=kind,
         recipient=recipient,
         body=body,
         now=now,
-        channel=to.channel if to is not None else None,
+        channel=channel,
         dedupe_key=dedupe_key,
     )
 
 
 def notify_booked(
-    session: Session,
-    booking: Booking,
-    schedule: Schedule,
-    owner: User,
-    buddy: User | None,
+    transaction: Session | RawTransaction,
+    booking: BookingFields,
+    schedule: ShiftSchedule,
+    owner: Contact,
+    buddy: Contact | None,
 ) -> None:
     """Confirmation to the volunteer; a notice to the buddy (a member, or a bare phone)."""
     label, key = label_of(booking, schedule), f"booking:{booking.booking_id}"
     now = booking.created_at
     body = booking_confirmed(label, booking.buddy_name)
-    _queue(session, BOOKING_CONFIRMED, owner, body, now=now, dedupe_key=f"{key}:confirmed")
+    _queue(transaction, BOOKING_CONFIRMED, owner, body, now=now, dedupe_key=f"{key}:confirmed")
     body = buddy_booked(label, owner.name)
     _queue(
-        session,
+        transaction,
         BUDDY_BOOKED,
         buddy,
         body,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -52,3 +53,44 @@ class Report(Base):
     severity: Mapped[int] = mapped_column(Integer)
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class BookingFields(Protocol):
+    """What a booking response and its notices read: a `Booking` row, or the plain record the
+    booking hot path (`bookings.create`) builds without the ORM."""
+
+    @property
+    def booking_id(self) -> int: ...
+    @property
+    def user_id(self) -> int: ...
+    @property
+    def schedule_id(self) -> int: ...
+    @property
+    def shift_start(self) -> datetime: ...
+    @property
+    def shift_end(self) -> datetime: ...
+    @property
+    def buddy_user_id(self) -> int | None: ...
+    @property
+    def buddy_name(self) -> str | None: ...
+    @property
+    def buddy_phone(self) -> str | None: ...
+    @property
+    def attended(self) -> bool: ...
+    @property
+    def buddy_attended(self) -> bool | None: ...
+    @property
+    def attendance_recorded_at(self) -> datetime | None: ...
+    @property
+    def canceled_at(self) -> datetime | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
+class ShiftSchedule(Protocol):
+    """The parts of a schedule a booking response and its notices show."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def timezone(self) -> str: ...

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
-from watchroster.auth.deps import CurrentUser, Principal
-from watchroster.bookings import service
+from watchroster.auth.deps import CurrentUser, TokenHash, principal_in
+from watchroster.bookings import create, service
 from watchroster.bookings.schemas import (
     DEFAULT_PAGE,
     MAX_ID,
@@ -28,8 +28,8 @@ from watchroster.bookings.schemas import (
     ReportPage,
 )
 from watchroster.config import Settings
-from watchroster.context import AppContext
-from watchroster.deps import ClockDep, ContextDep, DbDep, SettingsDep
+from watchroster.deps import ClockDep, DbDep, SettingsDep, context_of
+from watchroster.rawsql import RawTransaction
 from watchroster.timefmt import parse_bound
 
 router = APIRouter(tags=["bookings"])
@@ -61,20 +61,20 @@ _CONFLICTS: dict[int | str, dict[str, Any]] = {
 
 
 @router.post("/bookings", status_code=201, response_model=BookingOut, responses=_CONFLICTS)
-async def create_booking(
-    body: BookingCreate, caller: CurrentUser, context: ContextDep
-) -> BookingOut:
+async def create_booking(body: BookingCreate, token_hash: TokenHash, request: Request) -> Response:
     """Book one shift occurrence (optionally with a buddy) for the caller."""
-    # The hot path: async, so the token check runs inline; the write keeps its thread.
-    return await context.db.run_write(_create_booking, context, caller, body)
+    # The hot path (see `bookings.create`): the token is checked inside the booking's own
+    # transaction, and the response is serialised once, here, rather than validated again.
+    context = context_of(request)
+    now, region = context.clock(), context.settings.default_region
 
-
-def _create_booking(context: AppContext, caller: Principal, body: BookingCreate) -> BookingOut:
-    with context.db.write() as session:
-        booking, schedule = service.create_booking(
-            session, caller, body, context.clock(), context.settings.default_region
-        )
+    def book(transaction: RawTransaction) -> BookingOut:
+        caller = principal_in(transaction, token_hash, now)
+        booking, schedule = create.create_booking(transaction, caller, body, now, region)
         return BookingOut.of(booking, schedule)
+
+    booking = await context.writes.run(book)
+    return Response(booking.model_dump_json(), status_code=201, media_type="application/json")
 
 
 def _bounds(settings: Settings, from_: str | None, to: str | None) -> tuple[Bound, Bound]:

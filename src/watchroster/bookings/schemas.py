@@ -12,8 +12,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
-from watchroster.bookings.models import Booking, Report
-from watchroster.schedules.models import Schedule
+from watchroster.bookings.models import BookingFields, Report, ShiftSchedule
 from watchroster.timefmt import to_rfc3339
 
 # Ids are 32-bit in the database; larger values would fail inside the driver instead of as a 400.
@@ -112,7 +111,7 @@ class BookingOut(BaseModel):
     created_at: str
 
     @classmethod
-    def of(cls, booking: Booking, schedule: Schedule) -> BookingOut:
+    def of(cls, booking: BookingFields, schedule: ShiftSchedule) -> BookingOut:
         zone = ZoneInfo(schedule.timezone)
         return cls(
             booking_id=booking.booking_id,

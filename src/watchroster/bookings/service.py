@@ -1,200 +1,30 @@
 """Booking use cases. Callers own the transaction; these functions add and flush.
 
+Creating a booking, the hot path, lives in `create` (on the driver's cursor); the rest is here.
+
 Every change and the messages announcing it are written in the caller's one transaction, so
 they commit together or not at all. Who may do what is decided here, next to the data.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import bindparam, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from watchroster.auth.deps import Principal
 from watchroster.auth.models import ROLE_ADMIN, User
 from watchroster.bookings import messages
 from watchroster.bookings.models import Booking, Report
-from watchroster.bookings.schemas import SEVERITIES, AttendanceUpdate, BookingCreate, ReportCreate
+from watchroster.bookings.schemas import SEVERITIES, AttendanceUpdate, ReportCreate
 from watchroster.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from watchroster.phones import normalise_phone
 from watchroster.schedules.models import Schedule
-from watchroster.schedules.recurrence import is_occurrence
-from watchroster.timefmt import parse_instant
-
-ACTIVE_SLOT_INDEX = "uq_bookings_active_slot"
-# Schedules allow shifts of at most a day, so an overlapping booking started less than a day
-# earlier: this bound lets the overlap query use the (user_id, shift_start) index.
-_LONGEST_SHIFT = timedelta(minutes=1440)
 
 T = TypeVar("T")
-
-
-def is_active_slot_violation(error: BaseException | None) -> bool:
-    """True only for a unique violation of the one-active-booking-per-slot index.
-
-    Any other integrity error (a foreign key, another unique key) is a bug and must surface.
-    """
-    sqlstate = getattr(error, "sqlstate", None)
-    if sqlstate is not None:  # psycopg
-        constraint = getattr(getattr(error, "diag", None), "constraint_name", None)
-        return bool(sqlstate == "23505" and constraint == ACTIVE_SLOT_INDEX)
-    if isinstance(error, sqlite3.IntegrityError):
-        text = str(error)
-        return getattr(error, "sqlite_errorname", "") == "SQLITE_CONSTRAINT_UNIQUE" and (
-            "bookings.schedule_id, bookings.shift_start" in text or ACTIVE_SLOT_INDEX in text
-        )
-    return False
-
-
-# --- creating -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Buddy:
-    user: User | None
-    name: str | None
-    phone: str | None  # kept only for a buddy who is not a member
-
-
-def _bookable_schedule(session: Session, schedule_id: int) -> Schedule:
-    schedule = session.get(Schedule, schedule_id)
-    if schedule is None or not schedule.active:
-        raise NotFound(f"schedule {schedule_id} not found", code="schedule_not_found")
-    return schedule
-
-
-def _check_slot(schedule: Schedule, start: datetime, now: datetime) -> None:
-    if not is_occurrence(schedule.rule, start):
-        raise ValidationFailed(
-            "start_time is not a shift of this schedule (or lies outside its season)",
-            code="not_an_occurrence",
-            details=[{"field": "start_time", "message": "not an occurrence"}],
-        )
-    if start <= now:
-        raise ValidationFailed(
-            "this shift has already started",
-            code="slot_started",
-            details=[{"field": "start_time", "message": "already started"}],
-        )
-
-
-def _invalid_buddy(message: str, field: str, code: str = "invalid_buddy") -> ValidationFailed:
-    return ValidationFailed(message, code=code, details=[{"field": field, "message": message}])
-
-
-def _member_buddy(session: Session, data: BookingCreate, phone: str | None) -> User | None:
-    """The registered, active member named as buddy, if any (by id, or else by phone)."""
-    if data.buddy_user_id is not None:
-        user = session.get(User, data.buddy_user_id)
-        if user is None or not user.active or user.erased_at is not None:
-            raise _invalid_buddy("buddy_user_id: no active member with this id", "buddy_user_id")
-        if phone is not None and phone != user.phone:
-            raise _invalid_buddy("buddy_phone does not belong to buddy_user_id", "buddy_phone")
-        return user
-    if phone is None:
-        return None
-    user = session.scalar(select(User).where(User.phone == phone))
-    if user is not None and (not user.active or user.erased_at is not None):
-        raise _invalid_buddy("buddy_phone: this member's account is not active", "buddy_phone")
-    return user
-
-
-def _resolve_buddy(
-    session: Session, caller: User, data: BookingCreate, default_region: str
-) -> _Buddy:
-    phone = None
-    if data.buddy_phone is not None:
-        phone = normalise_phone(data.buddy_phone, default_region, "buddy_phone")
-    user = _member_buddy(session, data, phone)
-    if (user is not None and user.user_id == caller.user_id) or phone == caller.phone:
-        field = "buddy_user_id" if data.buddy_user_id is not None else "buddy_phone"
-        raise _invalid_buddy("you cannot be your own buddy", field, code="buddy_is_self")
-    if user is not None:
-        return _Buddy(user=user, name=data.buddy_name or user.name, phone=None)
-    return _Buddy(user=None, name=data.buddy_name, phone=phone)
-
-
-# Built once: constructing a SELECT costs more than running it (measured ~90 µs per booking).
-_LOCK_CALLER = select(User).where(User.user_id == bindparam("user_id")).with_for_update()
-_OVERLAPPING = (
-    select(Booking.booking_id)
-    .where(
-        Booking.user_id == bindparam("user_id"),
-        Booking.canceled_at.is_(None),
-        Booking.shift_start > bindparam("earliest"),
-        Booking.shift_start < bindparam("end"),
-        Booking.shift_end > bindparam("start"),
-    )
-    .limit(1)
-)
-
-
-def _lock_caller(session: Session, user_id: int) -> User:
-    """The caller's row, locked on PostgreSQL so one user's bookings are checked one at a time
-    (two parallel overlapping bookings cannot both pass the overlap check). SQLite write
-    transactions are serialised already, and SQLAlchemy emits no FOR UPDATE there."""
-    user = session.scalar(_LOCK_CALLER, {"user_id": user_id})
-    if user is None or not user.active:
-        raise Forbidden("this account is not active", code="account_inactive")
-    return user
-
-
-def _check_no_overlap(session: Session, user_id: int, start: datetime, end: datetime) -> None:
-    params = {"user_id": user_id, "earliest": start - _LONGEST_SHIFT, "end": end, "start": start}
-    clash = session.connection().execute(_OVERLAPPING, params).scalar()
-    if clash is not None:
-        raise Conflict(
-            f"you already hold booking {clash}, which overlaps this shift", code="overlap"
-        )
-
-
-def _insert(session: Session, booking: Booking) -> None:
-    """INSERT the booking; the partial unique index decides who gets a contested slot.
-
-    On failure the whole write scope rolls back (the error propagates), so nothing is
-    half-written. PostgreSQL makes a second insert of the same slot wait for the first
-    transaction and fail with 23505 only if that one commits.
-    """
-    session.add(booking)
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        if is_active_slot_violation(exc.orig):
-            raise Conflict("slot already booked", code="slot_taken") from None
-        raise
-
-
-def create_booking(
-    session: Session, caller: Principal, data: BookingCreate, now: datetime, default_region: str
-) -> tuple[Booking, Schedule]:
-    """Book one occurrence for the caller. Raises 400/404/409 errors as the API documents."""
-    start = parse_instant(data.start_time, "start_time")
-    schedule = _bookable_schedule(session, data.schedule_id)
-    _check_slot(schedule, start, now)
-    owner = _lock_caller(session, caller.user_id)
-    buddy = _resolve_buddy(session, owner, data, default_region)
-    end = start + timedelta(minutes=schedule.duration_minutes)
-    _check_no_overlap(session, owner.user_id, start, end)
-    booking = Booking(
-        user_id=owner.user_id,
-        schedule_id=schedule.schedule_id,
-        shift_start=start,
-        shift_end=end,
-        buddy_user_id=buddy.user.user_id if buddy.user is not None else None,
-        buddy_name=buddy.name,
-        buddy_phone=buddy.phone,
-        attended=False,
-        created_at=now,
-    )
-    _insert(session, booking)
-    messages.notify_booked(session, booking, schedule, owner, buddy.user)
-    return booking, schedule
 
 
 # --- reading and changing one booking ------------------------------------------------------

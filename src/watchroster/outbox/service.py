@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from watchroster.db import OUTBOX_QUEUED
 from watchroster.outbox.models import STATUS_PENDING, OutboxMessage
+from watchroster.rawsql import Prepared, RawTransaction
 
 
 def queue_message(
@@ -44,7 +45,50 @@ def queue_message(
     `seal_with` (the secret key) encrypts body and params at rest, for messages carrying a secret
     such as a login code: the database then never holds it in plain text.
     """
-    values = {
+    values = _row_values(
+        message_type, recipient, body, now, params, channel, dedupe_key, expires_at, seal_with
+    )
+    statement = _insert_statement(session.get_bind().dialect.name)
+    outbox_id = session.connection().execute(statement, values).scalar_one_or_none()
+    if outbox_id is not None:
+        session.info[OUTBOX_QUEUED] = True
+    return outbox_id
+
+
+def queue_message_raw(
+    transaction: RawTransaction,
+    *,
+    message_type: str,
+    recipient: str,
+    body: str,
+    now: datetime,
+    channel: str | None = None,
+    dedupe_key: str | None = None,
+) -> int | None:
+    """`queue_message` for a transaction on the driver's cursor (see `rawsql`)."""
+    values = _row_values(message_type, recipient, body, now, None, channel, dedupe_key)
+    values["payload"] = transaction.json(values["payload"])
+    values["next_attempt_at"] = values["created_at"] = transaction.instant(now)
+    row = transaction.first(_RAW_INSERT, values)
+    if row is None:
+        return None
+    transaction.messages_queued = True
+    outbox_id: int = row[0]
+    return outbox_id
+
+
+def _row_values(
+    message_type: str,
+    recipient: str,
+    body: str,
+    now: datetime,
+    params: Mapping[str, str] | None,
+    channel: str | None,
+    dedupe_key: str | None,
+    expires_at: datetime | None = None,
+    seal_with: str | None = None,
+) -> dict[str, Any]:
+    return {
         "message_type": message_type,
         "recipient": recipient,
         "channel": channel,
@@ -56,11 +100,6 @@ def queue_message(
         "expires_at": expires_at,
         "created_at": now,
     }
-    statement = _insert_statement(session.get_bind().dialect.name)
-    outbox_id = session.connection().execute(statement, values).scalar_one_or_none()
-    if outbox_id is not None:
-        session.info[OUTBOX_QUEUED] = True
-    return outbox_id
 
 
 _COLUMNS = (
@@ -89,6 +128,9 @@ def _insert_statement(dialect: str) -> Any:
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
         .returning(OutboxMessage.outbox_id)
     )
+
+
+_RAW_INSERT = Prepared(_insert_statement)
 
 
 def find_by_dedupe_key(session: Session, dedupe_key: str) -> OutboxMessage | None:

@@ -23,7 +23,7 @@ from sqlalchemy import delete, func, select
 
 from tests.support.factories import add_schedule, add_user
 from watchroster.auth.deps import Principal
-from watchroster.bookings import service
+from watchroster.bookings import create, service
 from watchroster.bookings.models import Booking, Report
 from watchroster.bookings.schemas import AttendanceUpdate, BookingCreate
 from watchroster.db import Database
@@ -103,8 +103,8 @@ class BookingMachine(RuleBasedStateMachine):
         expected = self._expected_booking_error(caller, slot)
         data = BookingCreate(schedule_id=slot.schedule_id, start_time=slot.start.isoformat())
         try:
-            with self.world.db.write() as session:
-                booking, _ = service.create_booking(session, caller, data, self.now, "ZA")
+            with self.world.db.raw_write() as transaction:
+                booking, _ = create.create_booking(transaction, caller, data, self.now, "ZA")
                 booking_id = booking.booking_id
         except (Conflict, ValidationFailed) as error:
             assert error.code == expected

@@ -1,0 +1,324 @@
+"""Booking a shift: the one write every volunteer makes, so it runs on the driver's cursor.
+
+Measured, the ORM version of this transaction cost 1.3-1.8 ms of CPU and held the SQLite write
+lock all that time; here it is ~0.15 ms (see `rawsql`). The rules are the same as everywhere
+else in `bookings`: errors carry their HTTP status, and the booking and its notices are written
+in the caller's one transaction, so they commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select
+
+from watchroster.auth.deps import Principal
+from watchroster.auth.models import User
+from watchroster.bookings import messages
+from watchroster.bookings.models import Booking
+from watchroster.bookings.schemas import BookingCreate
+from watchroster.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from watchroster.phones import normalise_phone
+from watchroster.rawsql import Prepared, RawTransaction
+from watchroster.schedules.models import Schedule
+from watchroster.schedules.recurrence import ScheduleRule, is_occurrence
+from watchroster.timefmt import parse_instant
+
+ACTIVE_SLOT_INDEX = "uq_bookings_active_slot"
+# Schedules allow shifts of at most a day, so an overlapping booking started less than a day
+# earlier: this bound lets the overlap query use the (user_id, shift_start) index.
+_LONGEST_SHIFT = timedelta(minutes=1440)
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A user row as the booking needs it (satisfies `messages.Contact`)."""
+
+    user_id: int
+    phone: str | None
+    name: str | None
+    channel: str
+    active: bool
+
+    @classmethod
+    def of(cls, row: tuple[Any, ...]) -> Member:
+        user_id, phone, name, channel, active, erased_at = row
+        return cls(user_id, phone, name, channel, bool(active) and erased_at is None)
+
+
+@dataclass(frozen=True, slots=True)
+class BookableSchedule:
+    schedule_id: int
+    name: str
+    timezone: str
+    duration_minutes: int
+    rule: ScheduleRule
+
+
+@dataclass(frozen=True, slots=True)
+class NewBooking:
+    """The row just inserted (satisfies `models.BookingFields`)."""
+
+    booking_id: int
+    user_id: int
+    schedule_id: int
+    shift_start: datetime
+    shift_end: datetime
+    buddy_user_id: int | None
+    buddy_name: str | None
+    buddy_phone: str | None
+    created_at: datetime
+    attended: bool = False
+    buddy_attended: bool | None = None
+    attendance_recorded_at: datetime | None = None
+    canceled_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Buddy:
+    member: Member | None
+    name: str | None
+    phone: str | None  # kept only for a buddy who is not a member
+
+
+def _member_columns() -> tuple[Any, ...]:
+    return (User.user_id, User.phone, User.name, User.channel, User.active, User.erased_at)
+
+
+_SCHEDULE = Prepared(
+    lambda _dialect: select(
+        Schedule.schedule_id,
+        Schedule.name,
+        Schedule.cron_expr,
+        Schedule.timezone,
+        Schedule.start_date,
+        Schedule.end_date,
+        Schedule.duration_minutes,
+        Schedule.active,
+    ).where(Schedule.schedule_id == bindparam("schedule_id"))
+)
+# Locks the caller's row on PostgreSQL, so one user's bookings are checked one at a time (two
+# parallel overlapping bookings cannot both pass the overlap check).
+_LOCK_CALLER = Prepared(
+    lambda _dialect: (
+        select(*_member_columns()).where(User.user_id == bindparam("user_id")).with_for_update()
+    )
+)
+_MEMBER_BY_ID = Prepared(
+    lambda _dialect: select(*_member_columns()).where(User.user_id == bindparam("user_id"))
+)
+_MEMBER_BY_PHONE = Prepared(
+    lambda _dialect: select(*_member_columns()).where(User.phone == bindparam("phone"))
+)
+_OVERLAPPING = Prepared(
+    lambda _dialect: (
+        select(Booking.booking_id)
+        .where(
+            Booking.user_id == bindparam("user_id"),
+            Booking.canceled_at.is_(None),
+            Booking.shift_start > bindparam("earliest"),
+            Booking.shift_start < bindparam("end"),
+            Booking.shift_end > bindparam("start"),
+        )
+        .limit(1)
+    )
+)
+_BOOKING_COLUMNS = (
+    "user_id",
+    "schedule_id",
+    "shift_start",
+    "shift_end",
+    "buddy_user_id",
+    "buddy_name",
+    "buddy_phone",
+    "attended",
+    "created_at",
+)
+_INSERT = Prepared(
+    lambda _dialect: (
+        insert(Booking)
+        .values({name: bindparam(name) for name in _BOOKING_COLUMNS})
+        .returning(Booking.booking_id)
+    )
+)
+
+
+def is_active_slot_violation(error: BaseException | None) -> bool:
+    """True only for a unique violation of the one-active-booking-per-slot index.
+
+    Any other integrity error (a foreign key, another unique key) is a bug and must surface.
+    """
+    sqlstate = getattr(error, "sqlstate", None)
+    if sqlstate is not None:  # psycopg
+        constraint = getattr(getattr(error, "diag", None), "constraint_name", None)
+        return bool(sqlstate == "23505" and constraint == ACTIVE_SLOT_INDEX)
+    if isinstance(error, sqlite3.IntegrityError):
+        text = str(error)
+        return getattr(error, "sqlite_errorname", "") == "SQLITE_CONSTRAINT_UNIQUE" and (
+            "bookings.schedule_id, bookings.shift_start" in text or ACTIVE_SLOT_INDEX in text
+        )
+    return False
+
+
+def create_booking(
+    transaction: RawTransaction,
+    caller: Principal,
+    data: BookingCreate,
+    now: datetime,
+    default_region: str,
+) -> tuple[NewBooking, BookableSchedule]:
+    """Book one occurrence for the caller. Raises 400/404/409 errors as the API documents."""
+    start = parse_instant(data.start_time, "start_time")
+    schedule = _bookable_schedule(transaction, data.schedule_id)
+    _check_slot(schedule, start, now)
+    if not transaction.is_sqlite:
+        # SQLite runs one write transaction at a time already; PostgreSQL needs the row lock.
+        _lock_caller(transaction, caller.user_id)
+    owner = caller
+    buddy = _resolve_buddy(transaction, owner, data, default_region)
+    end = start + timedelta(minutes=schedule.duration_minutes)
+    _check_no_overlap(transaction, owner.user_id, start, end)
+    booking_id = _insert(
+        transaction,
+        user_id=owner.user_id,
+        schedule_id=schedule.schedule_id,
+        shift_start=transaction.instant(start),
+        shift_end=transaction.instant(end),
+        buddy_user_id=buddy.member.user_id if buddy.member is not None else None,
+        buddy_name=buddy.name,
+        buddy_phone=buddy.phone,
+        attended=False,
+        created_at=transaction.instant(now),
+    )
+    booking = NewBooking(
+        booking_id=booking_id,
+        user_id=owner.user_id,
+        schedule_id=schedule.schedule_id,
+        shift_start=start,
+        shift_end=end,
+        buddy_user_id=buddy.member.user_id if buddy.member is not None else None,
+        buddy_name=buddy.name,
+        buddy_phone=buddy.phone,
+        created_at=now,
+    )
+    messages.notify_booked(transaction, booking, schedule, owner, buddy.member)
+    return booking, schedule
+
+
+def _bookable_schedule(transaction: RawTransaction, schedule_id: int) -> BookableSchedule:
+    row = transaction.first(_SCHEDULE, {"schedule_id": schedule_id})
+    if row is None or not row[7]:
+        raise NotFound(f"schedule {schedule_id} not found", code="schedule_not_found")
+    _id, name, cron_expr, timezone, start_date, end_date, duration, _active = row
+    read = transaction.read_date
+    rule = _rule(cron_expr, timezone, read(start_date), read(end_date), duration)
+    return BookableSchedule(schedule_id, name, timezone, duration, rule)
+
+
+@functools.lru_cache(maxsize=256)
+def _rule(
+    cron_expr: str, timezone: str, start: date | None, end: date | None, duration: int
+) -> ScheduleRule:
+    # Validating a rule parses its cron expression and zone; schedules rarely change.
+    return ScheduleRule(cron_expr, timezone, start, end, duration)
+
+
+def _check_slot(schedule: BookableSchedule, start: datetime, now: datetime) -> None:
+    if not is_occurrence(schedule.rule, start):
+        raise ValidationFailed(
+            "start_time is not a shift of this schedule (or lies outside its season)",
+            code="not_an_occurrence",
+            details=[{"field": "start_time", "message": "not an occurrence"}],
+        )
+    if start <= now:
+        raise ValidationFailed(
+            "this shift has already started",
+            code="slot_started",
+            details=[{"field": "start_time", "message": "already started"}],
+        )
+
+
+def _lock_caller(transaction: RawTransaction, user_id: int) -> None:
+    row = transaction.first(_LOCK_CALLER, {"user_id": user_id})
+    if row is None or not Member.of(row).active:
+        raise Forbidden("this account is not active", code="account_inactive")
+
+
+def _invalid_buddy(message: str, field: str, code: str = "invalid_buddy") -> ValidationFailed:
+    return ValidationFailed(message, code=code, details=[{"field": field, "message": message}])
+
+
+def _member_buddy(
+    transaction: RawTransaction, data: BookingCreate, phone: str | None
+) -> Member | None:
+    """The registered, active member named as buddy, if any (by id, or else by phone)."""
+    if data.buddy_user_id is not None:
+        row = transaction.first(_MEMBER_BY_ID, {"user_id": data.buddy_user_id})
+        member = None if row is None else Member.of(row)
+        if member is None or not member.active:
+            raise _invalid_buddy("buddy_user_id: no active member with this id", "buddy_user_id")
+        if phone is not None and phone != member.phone:
+            raise _invalid_buddy("buddy_phone does not belong to buddy_user_id", "buddy_phone")
+        return member
+    if phone is None:
+        return None
+    row = transaction.first(_MEMBER_BY_PHONE, {"phone": phone})
+    member = None if row is None else Member.of(row)
+    if member is not None and not member.active:
+        raise _invalid_buddy("buddy_phone: this member's account is not active", "buddy_phone")
+    return member
+
+
+def _resolve_buddy(
+    transaction: RawTransaction, caller: Principal, data: BookingCreate, default_region: str
+) -> _Buddy:
+    phone = None
+    if data.buddy_phone is not None:
+        phone = normalise_phone(data.buddy_phone, default_region, "buddy_phone")
+    member = _member_buddy(transaction, data, phone)
+    is_self = member is not None and member.user_id == caller.user_id
+    if is_self or (phone is not None and phone == caller.phone):
+        field = "buddy_user_id" if data.buddy_user_id is not None else "buddy_phone"
+        raise _invalid_buddy("you cannot be your own buddy", field, code="buddy_is_self")
+    if member is not None:
+        return _Buddy(member=member, name=data.buddy_name or member.name, phone=None)
+    return _Buddy(member=None, name=data.buddy_name, phone=phone)
+
+
+def _check_no_overlap(
+    transaction: RawTransaction, user_id: int, start: datetime, end: datetime
+) -> None:
+    instant = transaction.instant
+    params = {
+        "user_id": user_id,
+        "earliest": instant(start - _LONGEST_SHIFT),
+        "end": instant(end),
+        "start": instant(start),
+    }
+    clash = transaction.first(_OVERLAPPING, params)
+    if clash is not None:
+        raise Conflict(
+            f"you already hold booking {clash[0]}, which overlaps this shift", code="overlap"
+        )
+
+
+def _insert(transaction: RawTransaction, **values: Any) -> int:
+    """INSERT the booking; the partial unique index decides who gets a contested slot.
+
+    On failure the whole transaction rolls back (the error propagates), so nothing is
+    half-written. PostgreSQL makes a second insert of the same slot wait for the first
+    transaction and fail with 23505 only if that one commits.
+    """
+    try:
+        row = transaction.first(_INSERT, values)
+    except Exception as exc:
+        if is_active_slot_violation(exc):
+            raise Conflict("slot already booked", code="slot_taken") from None
+        raise
+    assert row is not None
+    booking_id: int = row[0]
+    return booking_id

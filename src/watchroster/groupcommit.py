@@ -1,0 +1,92 @@
+"""Group commit: on SQLite, hot-path writes that arrive together share one transaction.
+
+A SQLite commit in WAL mode writes every page the transaction touched; for a booking (its row,
+four indexes, the outbox row and its indexes) that was ~0.1 ms, a third of the whole database
+work. Requests that reach `run` in the same turn of the event loop are therefore written in one
+transaction, each inside its own SAVEPOINT: one that fails (slot taken, bad token) is rolled back
+alone, the others commit together, and no response is sent before that commit. If the commit
+itself fails, every request of the batch gets the error, and none of them was written.
+
+PostgreSQL commits in parallel on separate connections, so there each piece of work simply runs
+in its own transaction in the thread pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from starlette.concurrency import run_in_threadpool
+
+from watchroster.db import Database
+from watchroster.rawsql import RawTransaction
+
+T = TypeVar("T")
+Work = Callable[[RawTransaction], T]
+
+
+@dataclass
+class _Item(Generic[T]):
+    work: Work[T]
+    future: asyncio.Future[T]
+    result: Any = None
+    error: BaseException | None = None
+
+
+class GroupCommit:
+    """Runs `work(transaction)` functions, batching them into shared commits on SQLite."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        # Per event loop: tests may drive one app from several loops.
+        self._pending: dict[asyncio.AbstractEventLoop, list[_Item[Any]]] = {}
+
+    async def run(self, work: Work[T]) -> T:
+        """The result of `work`, once its transaction has committed; or its exception."""
+        if not self._db.is_sqlite:
+            return await run_in_threadpool(self._alone, work)
+        loop = asyncio.get_running_loop()
+        item: _Item[T] = _Item(work, loop.create_future())
+        pending = self._pending.setdefault(loop, [])
+        pending.append(item)
+        if len(pending) == 1:  # the first of this batch schedules its commit
+            loop.call_soon(self._start_batch, loop)
+        return await item.future
+
+    def _alone(self, work: Work[T]) -> T:
+        with self._db.raw_write() as transaction:
+            return work(transaction)
+
+    def _start_batch(self, loop: asyncio.AbstractEventLoop) -> None:
+        batch = self._pending.pop(loop, [])
+        loop.create_task(self._commit(batch))
+
+    async def _commit(self, batch: list[_Item[Any]]) -> None:
+        try:
+            # Inline when the write lock is free, else in a thread (see `Database.run_write`).
+            await self._db.run_write(self._write_batch, batch)
+        except Exception as exc:  # BEGIN or COMMIT failed: none of the batch was written
+            for item in batch:
+                if item.error is None:
+                    item.error = exc
+        for item in batch:
+            if item.future.cancelled():
+                continue  # the client went away; its booking stands if it committed
+            if item.error is not None:
+                item.future.set_exception(item.error)
+            else:
+                item.future.set_result(item.result)
+
+    def _write_batch(self, batch: list[_Item[Any]]) -> None:
+        with self._db.raw_write() as transaction:
+            for item in batch:
+                transaction.savepoint()
+                try:
+                    item.result = item.work(transaction)
+                except Exception as exc:
+                    transaction.rollback_to_savepoint()
+                    item.error = exc
+                else:
+                    transaction.release_savepoint()
