@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tests.integration.bookings.conftest import FRIDAY, NEXT_FRIDAY, Member, Roster
 from tests.support.factories import add_schedule
-from watchroster.auth.models import User
+from watchroster.auth.models import AuthSession, User
 from watchroster.bookings.models import Booking
 
 
@@ -233,3 +233,37 @@ def test_bookings_need_a_token(roster: Roster) -> None:
     assert response.status_code == 401
     with roster.db.read() as session:
         assert session.scalars(select(Booking)).all() == []
+
+
+def _end_session_of(roster: Roster, who: Member, how: str) -> None:
+    with roster.db.write() as session:
+        if how == "deactivated":
+            session.get_one(User, who.user_id).active = False
+            return
+        for auth in session.scalars(select(AuthSession).where(AuthSession.user_id == who.user_id)):
+            if how == "revoked":
+                auth.revoked_at = roster.clock()
+            else:  # expired
+                auth.expires_at = roster.clock()
+
+
+@pytest.mark.parametrize("how", ["revoked", "expired", "deactivated"])
+def test_the_session_is_checked_inside_the_booking_transaction(
+    roster: Roster, thandi: Member, how: str
+) -> None:
+    """The token is read in the booking's own transaction: a session ended a moment ago is 401,
+    and nothing is written, not even the confirmation."""
+    _end_session_of(roster, thandi, how)
+    response = roster.book(thandi, NEXT_FRIDAY)
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_token"
+    assert roster.count_bookings() == 0
+    assert roster.messages() == []
+
+
+def test_an_unknown_token_is_401(roster: Roster) -> None:
+    headers = {"Authorization": "Bearer not-a-token-anyone-was-given"}
+    body = {"schedule_id": roster.schedule.schedule_id, "start_time": NEXT_FRIDAY}
+    response = roster.client.post("/bookings", json=body, headers=headers)
+    assert response.status_code == 401
+    assert roster.count_bookings() == 0
