@@ -17,7 +17,7 @@ from watchroster.auth.models import User
 from watchroster.bookings.models import Booking
 from watchroster.db import Database
 from watchroster.errors import Conflict
-from watchroster.groupcommit import GroupCommit
+from watchroster.groupcommit import MAX_BATCH, GroupCommit
 from watchroster.rawsql import Prepared, RawTransaction
 
 _ADD_USER = Prepared(
@@ -176,3 +176,13 @@ def test_statements_carry_their_own_values_and_instants_round_trip(db: Database)
 def test_naive_instants_are_refused(db: Database) -> None:
     with db.raw_read() as transaction, pytest.raises(ValueError, match="naive"):
         transaction.instant(datetime(2025, 5, 2, 18, 0))
+
+
+@sqlite_only
+def test_a_crowd_is_cut_into_batches(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    works = [_adder(f"+2782{index:07d}") for index in range(MAX_BATCH + 5)]
+    with _counting_transactions(db, monkeypatch) as opened:
+        outcomes = asyncio.run(_run_together(GroupCommit(db), works))
+    assert all(isinstance(outcome, int) for outcome in outcomes)
+    assert len(opened) == 2
+    assert len(_phones(db)) == MAX_BATCH + 5

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -109,6 +109,15 @@ def label_of(booking: BookingFields, schedule: ShiftSchedule) -> str:
     return shift_label(schedule.name, booking.shift_start, booking.shift_end, zone)
 
 
+class _Message(TypedDict):
+    message_type: str
+    recipient: str
+    body: str
+    now: datetime
+    channel: str | None
+    dedupe_key: str
+
+
 def _queue(
     target: Session | RawTransaction,
     kind: str,
@@ -124,9 +133,7 @@ def _queue(
     if not recipient:
         return  # erased members and phoneless buddies get nothing
     channel = to.channel if to is not None else None
-    queue = queue_message_raw if isinstance(target, RawTransaction) else queue_message
-    queue(
-        target,  # type: ignore[arg-type]  # each function gets its own kind of transaction
+    message = _Message(
         message_type=kind,
         recipient=recipient,
         body=body,
@@ -134,6 +141,10 @@ def _queue(
         channel=channel,
         dedupe_key=dedupe_key,
     )
+    if isinstance(target, RawTransaction):  # the booking hot path (`bookings.create`)
+        queue_message_raw(target, **message)
+    else:
+        queue_message(target, **message)
 
 
 def notify_booked(
