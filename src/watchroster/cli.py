@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import TYPE_CHECKING
 
 import typer
@@ -75,6 +76,11 @@ def serve(
     db = open_ready_database(settings)
     background = _embedded_worker() if worker else None
     application = create_app(settings, db=db, background=background)
+    # What exists now (modules, routes, schemas) lives as long as the process: frozen, a full
+    # collection no longer walks its ~135k objects (measured 75-100 ms each under load; booking
+    # at 64 clients went from 1.5-1.9k req/s, p99 108-126 ms, to 1.9-2.4k req/s, p99 42-57 ms).
+    gc.collect()
+    gc.freeze()
     uvicorn.run(
         application,
         host=host or settings.host,

@@ -44,6 +44,8 @@ class GroupCommit:
         self._db = db
         # Per event loop: tests may drive one app from several loops.
         self._pending: dict[asyncio.AbstractEventLoop, list[_Item[Any]]] = {}
+        # The loop keeps only weak references to tasks; these must not vanish mid-commit.
+        self._committing: set[asyncio.Task[None]] = set()
 
     async def run(self, work: Work[T]) -> T:
         """The result of `work`, once its transaction has committed; or its exception."""
@@ -67,7 +69,9 @@ class GroupCommit:
         if rest:  # the rest is the next batch, so the loop is never held for long
             self._pending[loop] = rest
             loop.call_soon(self._start_batch, loop)
-        loop.create_task(self._commit(batch))
+        task = loop.create_task(self._commit(batch))
+        self._committing.add(task)
+        task.add_done_callback(self._committing.discard)
 
     async def _commit(self, batch: list[_Item[Any]]) -> None:
         try:
