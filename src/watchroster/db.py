@@ -26,7 +26,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 from starlette.concurrency import run_in_threadpool
 
-from watchroster.rawsql import RawTransaction, encode_sqlite_instant
+from watchroster.rawsql import RawTransaction, decode_instant, encode_instant
 
 T = TypeVar("T")
 
@@ -69,22 +69,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         return dialect.type_descriptor(DateTime(timezone=True))
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError("naive datetime given where an aware instant is required")
-        if dialect.name == "sqlite":
-            return encode_sqlite_instant(value)
-        return value.astimezone(UTC)
+        return encode_instant(value, sqlite=dialect.name == "sqlite")
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if isinstance(value, str):
-            # fromisoformat reads the trailing Z as UTC, and is ~80x faster than strptime.
-            return datetime.fromisoformat(value)
-        assert isinstance(value, datetime)
-        return value.astimezone(UTC)
+        return decode_instant(value)
 
 
 # The server checkpoints in a thread of its own (`checkpoints`); this is the safety net for
@@ -154,21 +142,12 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction: committed at the end of the block, rolled back on any exception."""
-        lock = self._write_lock
-        if lock is not None:
-            lock.acquire()
-        try:
-            with self._write_sessions() as session:
-                with session.begin():
-                    yield session
-                queued_messages = session.info.get(OUTBOX_QUEUED, False)
-        finally:
-            if lock is not None:
-                lock.release()
+        with self._one_writer(), self._write_sessions() as session:
+            with session.begin():
+                yield session
+            queued_messages = session.info.get(OUTBOX_QUEUED, False)
         if queued_messages:
-            # Wake the embedded dispatcher now instead of at its next poll.
-            for hook in self.on_messages_committed:
-                hook()
+            self._messages_committed()
 
     @contextmanager
     def raw_read(self) -> Iterator[RawTransaction]:
@@ -179,18 +158,25 @@ class Database:
     @contextmanager
     def raw_write(self) -> Iterator[RawTransaction]:
         """Like `write`, on the driver's cursor: the same lock, BEGIN IMMEDIATE and wake-up."""
-        lock = self._write_lock
-        if lock is not None:
-            lock.acquire()
-        try:
-            with self._raw_transaction(write=True) as transaction:
-                yield transaction
-        finally:
-            if lock is not None:
-                lock.release()
+        with self._one_writer(), self._raw_transaction(write=True) as transaction:
+            yield transaction
         if transaction.messages_queued:
-            for hook in self.on_messages_committed:
-                hook()
+            self._messages_committed()
+
+    @contextmanager
+    def _one_writer(self) -> Iterator[None]:
+        """Hold the in-process SQLite write lock (see the module docstring); a no-op on PG."""
+        lock = self._write_lock
+        if lock is None:
+            yield
+            return
+        with lock:
+            yield
+
+    def _messages_committed(self) -> None:
+        # Wake the embedded dispatcher now instead of at its next poll.
+        for hook in self.on_messages_committed:
+            hook()
 
     @contextmanager
     def _raw_transaction(self, *, write: bool) -> Iterator[RawTransaction]:

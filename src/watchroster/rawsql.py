@@ -31,10 +31,26 @@ SQLITE_INSTANT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _SQLITE_NAMED = SQLiteDialect_pysqlite(paramstyle="named")
 
 
-def encode_sqlite_instant(value: datetime) -> str:
+def encode_instant(value: datetime | None, *, sqlite: bool) -> Any:
+    """An aware datetime as the database stores it (`db.UTCDateTime` uses this too)."""
+    if value is None:
+        return None
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("naive datetime given where an aware instant is required")
-    return value.astimezone(UTC).strftime(SQLITE_INSTANT_FORMAT)
+    if sqlite:
+        return value.astimezone(UTC).strftime(SQLITE_INSTANT_FORMAT)
+    return value.astimezone(UTC)
+
+
+def decode_instant(value: Any) -> datetime | None:
+    """A stored instant as an aware UTC datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        # fromisoformat reads the trailing Z as UTC, and is ~80x faster than strptime.
+        return datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value.astimezone(UTC)
 
 
 class Prepared:
@@ -95,21 +111,9 @@ class RawTransaction:
 
     def instant(self, value: datetime | None) -> Any:
         """An aware datetime as this database stores it."""
-        if value is None or not self.is_sqlite:
-            if value is not None and (value.tzinfo is None or value.utcoffset() is None):
-                raise ValueError("naive datetime given where an aware instant is required")
-            return value
-        return encode_sqlite_instant(value)
+        return encode_instant(value, sqlite=self.is_sqlite)
 
-    @staticmethod
-    def read_instant(value: Any) -> datetime | None:
-        """A stored instant as an aware UTC datetime."""
-        if value is None:
-            return None
-        if isinstance(value, str):
-            return datetime.fromisoformat(value)
-        assert isinstance(value, datetime)
-        return value.astimezone(UTC)
+    read_instant = staticmethod(decode_instant)
 
     @staticmethod
     def read_date(value: Any) -> date | None:
