@@ -8,10 +8,9 @@ in the caller's one transaction, so they commit together or not at all.
 
 from __future__ import annotations
 
-import functools
 import sqlite3
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select
@@ -25,7 +24,8 @@ from watchroster.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from watchroster.phones import normalise_phone
 from watchroster.rawsql import Prepared, RawTransaction
 from watchroster.schedules.models import Schedule
-from watchroster.schedules.recurrence import ScheduleRule, is_occurrence
+from watchroster.schedules.recurrence import is_occurrence
+from watchroster.schedules.slot_cache import VIEW_COLUMNS, ScheduleView
 from watchroster.timefmt import parse_instant
 
 ACTIVE_SLOT_INDEX = "uq_bookings_active_slot"
@@ -48,15 +48,6 @@ class Member:
     def of(cls, row: tuple[Any, ...]) -> Member:
         user_id, phone, name, channel, active, erased_at = row
         return cls(user_id, phone, name, channel, bool(active) and erased_at is None)
-
-
-@dataclass(frozen=True, slots=True)
-class BookableSchedule:
-    schedule_id: int
-    name: str
-    timezone: str
-    duration_minutes: int
-    rule: ScheduleRule
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,16 +81,9 @@ def _member_columns() -> tuple[Any, ...]:
 
 
 _SCHEDULE = Prepared(
-    lambda _dialect: select(
-        Schedule.schedule_id,
-        Schedule.name,
-        Schedule.cron_expr,
-        Schedule.timezone,
-        Schedule.start_date,
-        Schedule.end_date,
-        Schedule.duration_minutes,
-        Schedule.active,
-    ).where(Schedule.schedule_id == bindparam("schedule_id"))
+    lambda _dialect: select(*VIEW_COLUMNS).where(
+        Schedule.active.is_(True), Schedule.schedule_id == bindparam("schedule_id")
+    )
 )
 # Locks the caller's row on PostgreSQL, so one user's bookings are checked one at a time (two
 # parallel overlapping bookings cannot both pass the overlap check).
@@ -170,7 +154,7 @@ def create_booking(
     data: BookingCreate,
     now: datetime,
     default_region: str,
-) -> tuple[NewBooking, BookableSchedule]:
+) -> tuple[NewBooking, ScheduleView]:
     """Book one occurrence for the caller. Raises 400/404/409 errors as the API documents."""
     start = parse_instant(data.start_time, "start_time")
     schedule = _bookable_schedule(transaction, data.schedule_id)
@@ -178,25 +162,12 @@ def create_booking(
     if not transaction.is_sqlite:
         # SQLite runs one write transaction at a time already; PostgreSQL needs the row lock.
         _lock_caller(transaction, caller.user_id)
-    owner = caller
-    buddy = _resolve_buddy(transaction, owner, data, default_region)
-    end = start + timedelta(minutes=schedule.duration_minutes)
-    _check_no_overlap(transaction, owner.user_id, start, end)
-    booking_id = _insert(
+    buddy = _resolve_buddy(transaction, caller, data, default_region)
+    end = start + timedelta(minutes=schedule.rule.duration_minutes)
+    _check_no_overlap(transaction, caller.user_id, start, end)
+    booking = _insert(
         transaction,
-        user_id=owner.user_id,
-        schedule_id=schedule.schedule_id,
-        shift_start=transaction.instant(start),
-        shift_end=transaction.instant(end),
-        buddy_user_id=buddy.member.user_id if buddy.member is not None else None,
-        buddy_name=buddy.name,
-        buddy_phone=buddy.phone,
-        attended=False,
-        created_at=transaction.instant(now),
-    )
-    booking = NewBooking(
-        booking_id=booking_id,
-        user_id=owner.user_id,
+        user_id=caller.user_id,
         schedule_id=schedule.schedule_id,
         shift_start=start,
         shift_end=end,
@@ -205,29 +176,18 @@ def create_booking(
         buddy_phone=buddy.phone,
         created_at=now,
     )
-    messages.notify_booked(transaction, booking, schedule, owner, buddy.member)
+    messages.notify_booked(transaction, booking, schedule, caller, buddy.member)
     return booking, schedule
 
 
-def _bookable_schedule(transaction: RawTransaction, schedule_id: int) -> BookableSchedule:
+def _bookable_schedule(transaction: RawTransaction, schedule_id: int) -> ScheduleView:
     row = transaction.first(_SCHEDULE, {"schedule_id": schedule_id})
-    if row is None or not row[7]:
+    if row is None:  # unknown or inactive
         raise NotFound(f"schedule {schedule_id} not found", code="schedule_not_found")
-    _id, name, cron_expr, timezone, start_date, end_date, duration, _active = row
-    read = transaction.read_date
-    rule = _rule(cron_expr, timezone, read(start_date), read(end_date), duration)
-    return BookableSchedule(schedule_id, name, timezone, duration, rule)
+    return ScheduleView.of_row(row, transaction.read_date)
 
 
-@functools.lru_cache(maxsize=256)
-def _rule(
-    cron_expr: str, timezone: str, start: date | None, end: date | None, duration: int
-) -> ScheduleRule:
-    # Validating a rule parses its cron expression and zone; schedules rarely change.
-    return ScheduleRule(cron_expr, timezone, start, end, duration)
-
-
-def _check_slot(schedule: BookableSchedule, start: datetime, now: datetime) -> None:
+def _check_slot(schedule: ScheduleView, start: datetime, now: datetime) -> None:
     if not is_occurrence(schedule.rule, start):
         raise ValidationFailed(
             "start_time is not a shift of this schedule (or lies outside its season)",
@@ -306,13 +266,17 @@ def _check_no_overlap(
         )
 
 
-def _insert(transaction: RawTransaction, **values: Any) -> int:
+def _insert(transaction: RawTransaction, **fields: Any) -> NewBooking:
     """INSERT the booking; the partial unique index decides who gets a contested slot.
 
     On failure the whole transaction rolls back (the error propagates), so nothing is
     half-written. PostgreSQL makes a second insert of the same slot wait for the first
     transaction and fail with 23505 only if that one commits.
     """
+    draft = NewBooking(booking_id=0, **fields)
+    values = {name: getattr(draft, name) for name in _BOOKING_COLUMNS}
+    for name in ("shift_start", "shift_end", "created_at"):
+        values[name] = transaction.instant(values[name])
     try:
         row = transaction.first(_INSERT, values)
     except Exception as exc:
@@ -320,5 +284,4 @@ def _insert(transaction: RawTransaction, **values: Any) -> int:
             raise Conflict("slot already booked", code="slot_taken") from None
         raise
     assert row is not None
-    booking_id: int = row[0]
-    return booking_id
+    return replace(draft, booking_id=row[0])

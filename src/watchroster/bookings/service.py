@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from watchroster.auth.deps import Principal
 from watchroster.auth.models import ROLE_ADMIN, User
@@ -25,6 +25,7 @@ from watchroster.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from watchroster.schedules.models import Schedule
 
 T = TypeVar("T")
+_Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
 
 
 # --- reading and changing one booking ------------------------------------------------------
@@ -208,6 +209,20 @@ def _check_bounds(start: datetime | None, end: datetime | None) -> None:
         )
 
 
+def _within(
+    query: _Query,
+    column: InstrumentedAttribute[datetime],
+    start: datetime | None,
+    end: datetime | None,
+) -> _Query:
+    """`start <= column < end`, each bound only when given."""
+    if start is not None:
+        query = query.where(column >= start)
+    if end is not None:
+        query = query.where(column < end)
+    return query
+
+
 def list_bookings(
     session: Session, caller: Principal, where: BookingFilter, page: Page
 ) -> tuple[list[tuple[Booking, Schedule]], int | None]:
@@ -222,10 +237,7 @@ def list_bookings(
         query = query.where(Booking.user_id == where.user_id)
     if where.schedule_id is not None:
         query = query.where(Booking.schedule_id == where.schedule_id)
-    if where.start is not None:
-        query = query.where(Booking.shift_start >= where.start)
-    if where.end is not None:
-        query = query.where(Booking.shift_start < where.end)
+    query = _within(query, Booking.shift_start, where.start, where.end)
     if not where.include_canceled:
         query = query.where(Booking.canceled_at.is_(None))
     query = query.order_by(Booking.shift_start.desc(), Booking.booking_id.desc())
@@ -247,10 +259,7 @@ def list_reports(
         query = query.where(Report.severity == where.severity)
     if where.schedule_id is not None:
         query = query.where(Booking.schedule_id == where.schedule_id)
-    if where.start is not None:
-        query = query.where(Report.created_at >= where.start)
-    if where.end is not None:
-        query = query.where(Report.created_at < where.end)
+    query = _within(query, Report.created_at, where.start, where.end)
     query = query.order_by(Report.created_at.desc(), Report.report_id.desc())
     rows = session.scalars(query.limit(page.limit + 1).offset(page.offset)).all()
     return page.cut(rows)

@@ -20,10 +20,10 @@ from watchroster.auth.models import User
 from watchroster.bookings.models import Booking
 from watchroster.errors import ValidationFailed
 from watchroster.schedules.models import Schedule
-from watchroster.schedules.recurrence import ScheduleRule
 from watchroster.schedules.service import get_schedule
 from watchroster.schedules.slot_cache import (
     ONE_DAY,
+    VIEW_COLUMNS,
     CachedSlot,
     ScheduleView,
     SlotCache,
@@ -57,15 +57,7 @@ def check_window(window_start: datetime, window_end: datetime) -> None:
 
 # Built once and run on the Core connection: these two reads are most of a request's database
 # cost, and the ORM result machinery (which `session.execute` adds) doubled it.
-_ACTIVE_SCHEDULES = select(
-    Schedule.schedule_id,
-    Schedule.name,
-    Schedule.cron_expr,
-    Schedule.timezone,
-    Schedule.start_date,
-    Schedule.end_date,
-    Schedule.duration_minutes,
-).where(Schedule.active.is_(True))
+_ACTIVE_SCHEDULES = select(*VIEW_COLUMNS).where(Schedule.active.is_(True))
 _ONE_ACTIVE_SCHEDULE = _ACTIVE_SCHEDULES.where(Schedule.schedule_id == bindparam("schedule_id"))
 _IN_WINDOW = (
     Booking.canceled_at.is_(None),
@@ -88,10 +80,7 @@ def _schedule_views(session: Session, schedule_id: int | None) -> list[ScheduleV
     else:
         get_schedule(session, schedule_id)  # unknown → 404
         rows = connection.execute(_ONE_ACTIVE_SCHEDULE, {"schedule_id": schedule_id})
-    return [
-        ScheduleView(row[0], row[1], ScheduleRule(row[2], row[3], row[4], row[5], row[6]))
-        for row in rows
-    ]
+    return [ScheduleView.of_row(row) for row in rows]
 
 
 def _booked_slots(

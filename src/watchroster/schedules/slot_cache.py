@@ -9,26 +9,66 @@ stale slot. Bookings are never cached; they are read fresh for every request.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import NamedTuple
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from watchroster.schedules.models import Schedule
 from watchroster.schedules.recurrence import ScheduleRule, occurrences
 from watchroster.timefmt import to_rfc3339
 
 ONE_DAY = timedelta(days=1)
 
 
+# The columns a `ScheduleView` is read from, in the order `ScheduleView.of_row` expects.
+VIEW_COLUMNS = (
+    Schedule.schedule_id,
+    Schedule.name,
+    Schedule.cron_expr,
+    Schedule.timezone,
+    Schedule.start_date,
+    Schedule.end_date,
+    Schedule.duration_minutes,
+)
+
+
 @dataclass(frozen=True)
 class ScheduleView:
-    """What the slot list needs of a schedule row; hashable, so it can be part of a cache key."""
+    """What the slot list (and a booking) needs of a schedule row; hashable, so it can be part of a
+    cache key."""
 
     schedule_id: int
     name: str
     rule: ScheduleRule
+
+    @property
+    def timezone(self) -> str:
+        return self.rule.timezone
+
+    @classmethod
+    def of_row(
+        cls, row: Sequence[Any], read_date: Callable[[Any], date | None] = lambda d: d
+    ) -> ScheduleView:
+        """From a row of `VIEW_COLUMNS`; `read_date` decodes dates the driver left as text."""
+        schedule_id, name, cron_expr, timezone, start, end, duration = row
+        return cls(
+            schedule_id,
+            name,
+            _rule(cron_expr, timezone, read_date(start), read_date(end), duration),
+        )
+
+
+@functools.lru_cache(maxsize=1024)
+def _rule(
+    cron_expr: str, timezone: str, start: date | None, end: date | None, duration: int
+) -> ScheduleRule:
+    # Building a rule validates its cron expression and zone; schedules rarely change.
+    return ScheduleRule(cron_expr, timezone, start, end, duration)
 
 
 class CachedSlot(NamedTuple):
