@@ -1,12 +1,19 @@
-"""GET /shifts/available under load: 50 schedules, with 1,000 and with 100,000 past bookings.
+"""GET /shifts/available under load: 50 schedules with 1,000 and with 100,000 past bookings, and
+500 schedules with 0 and with 5,000 bookings inside the window.
 
     uv run python -m bench.bench_availability [--db sqlite|postgresql] [--seconds 10]
+                                              [--case history|wide|all]
 
 Builds a throwaway database with a realistic mix of 50 schedules (evening patrols on various
 weekdays, hourly slots 18:00-23:00, half-hourly weekend slots in a seasonal window), fills it with
-past bookings, starts a real server process and drives
-`/shifts/available?from=<tomorrow>&to=<+29 days>&limit=1000` with wrk at 16 connections. Targets:
-≥ 250 req/s, p50 ≤ 25 ms, and the 100k-booking figure within 20 % of the 1k one.
+bookings, starts a real server process and drives
+`/shifts/available?from=<tomorrow>&to=<+29 days>&limit=1000` with wrk at 16 connections.
+
+* history (issue #9): 50 schedules, 1,000 and 100,000 past bookings (300 in the window).
+  Targets: ≥ 250 req/s, p50 ≤ 25 ms, and the 100k-booking figure within 20 % of the 1k one.
+* wide (issue #14): the same mix ten times over (500 schedules), 0 and 5,000 bookings inside
+  the window. Target: the 5,000-booking figure within 20 % of the 0-booking one (bookings are
+  read only for the stretch the walk covers before reaching the limit).
 """
 
 from __future__ import annotations
@@ -29,15 +36,18 @@ ZONE = "Africa/Johannesburg"
 EVENING = ["0 18 * * 1-5", "30 18 * * 1,3,5", "0 19 * * 2,4", "0 20 * * 5,6", "0 18 * * 0"]
 
 
-def schedule_rows(today: date) -> list[dict[str, object]]:
+def schedule_rows(today: date, copies: int = 1) -> list[dict[str, object]]:
+    """The 50-schedule mix, `copies` times."""
     rows: list[dict[str, object]] = []
-    for i in range(20):
-        rows.append(_row(f"Evening patrol {i}", EVENING[i % len(EVENING)], 180))
-    for i in range(15):
-        rows.append(_row(f"Hourly watch {i}", "0 18-23 * * *", 60))
     season = (today - timedelta(days=60), today + timedelta(days=120))
-    for i in range(15):
-        rows.append(_row(f"Weekend half-hours {i}", "*/30 8-17 * * SAT,SUN", 30, season))
+    for copy in range(copies):
+        for i in range(20):
+            rows.append(_row(f"Evening patrol {copy}.{i}", EVENING[i % len(EVENING)], 180))
+        for i in range(15):
+            rows.append(_row(f"Hourly watch {copy}.{i}", "0 18-23 * * *", 60))
+        for i in range(15):
+            name = f"Weekend half-hours {copy}.{i}"
+            rows.append(_row(name, "*/30 8-17 * * SAT,SUN", 30, season))
     return rows
 
 
@@ -58,19 +68,20 @@ def _row(
     }
 
 
-def fill(url: str, past_bookings: int) -> None:
-    """50 schedules, 200 users, `past_bookings` bookings in the past and 300 in the window."""
+def fill(url: str, past_bookings: int, in_window: int = 300, copies: int = 1) -> None:
+    """50 × `copies` schedules, 200 users, `past_bookings` bookings in the past and `in_window`
+    in the window."""
     db = Database(url)
     now = datetime.now(UTC)
     today = now.astimezone(ZoneInfo(ZONE)).date()
     with db.write() as session:
-        session.execute(insert(Schedule), schedule_rows(today))
+        session.execute(insert(Schedule), schedule_rows(today, copies))
         session.execute(
             insert(User), [{"phone": f"+2782{i:07d}", "name": f"Volunteer {i}"} for i in range(200)]
         )
         schedules = list(session.query(Schedule))
         past = _slots(schedules, now - timedelta(days=3 * 365), now, past_bookings)
-        future = _slots(schedules, now + timedelta(days=1), now + timedelta(days=29), 300)
+        future = _slots(schedules, now + timedelta(days=1), now + timedelta(days=29), in_window)
         rows = [_booking(schedule, start, i) for i, (schedule, start) in enumerate(past + future)]
         for first in range(0, len(rows), 5000):
             session.execute(insert(Booking), rows[first : first + 5000])
@@ -81,6 +92,8 @@ def _slots(
     schedules: list[Schedule], start: datetime, end: datetime, count: int
 ) -> list[tuple[Schedule, datetime]]:
     """`count` distinct occurrences spread over [start, end), round-robin over schedules."""
+    if count == 0:
+        return []
     per_schedule = -(-count // len(schedules))
     picked: list[tuple[Schedule, datetime]] = []
     rng = random.Random(7)
@@ -102,9 +115,9 @@ def _booking(schedule: Schedule, start: datetime, i: int) -> dict[str, object]:
     }
 
 
-def measure(kind: str, past_bookings: int, seconds: int) -> None:
+def measure(kind: str, seconds: int, past: int, in_window: int = 300, copies: int = 1) -> None:
     with throwaway_database(kind) as url:
-        fill(url, past_bookings)
+        fill(url, past, in_window, copies)
         today = datetime.now(UTC).astimezone(ZoneInfo(ZONE)).date()
         window = f"from={today + timedelta(days=1)}&to={today + timedelta(days=29)}&limit=1000"
         with server_process(url) as base:
@@ -112,7 +125,8 @@ def measure(kind: str, past_bookings: int, seconds: int) -> None:
             run_wrk(target, connections=16, seconds=2)  # warm-up
             result = run_wrk(target, connections=16, seconds=seconds)
             health = run_wrk(f"{base}/healthz", connections=16, seconds=seconds)
-    print(result.line(f"{kind}: available, {past_bookings:,} past bookings"))
+    label = f"{50 * copies} schedules, {past:,} past, {in_window:,} in window"
+    print(result.line(f"{kind}: {label}"))
     print(health.line(f"{kind}: /healthz (same server)"))
 
 
@@ -120,9 +134,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--case", choices=["history", "wide", "all"], default="all")
     args = parser.parse_args()
-    for past_bookings in (1_000, 100_000):
-        measure(args.db, past_bookings, args.seconds)
+    if args.case in ("history", "all"):
+        for past_bookings in (1_000, 100_000):
+            measure(args.db, args.seconds, past_bookings)
+    if args.case in ("wide", "all"):
+        for in_window in (0, 5_000):
+            measure(args.db, args.seconds, 0, in_window, copies=10)
 
 
 if __name__ == "__main__":

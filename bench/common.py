@@ -6,6 +6,7 @@ figures; they are not part of the test suite.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -69,8 +70,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def server_process(database_url: str, extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    """`watchroster serve --no-worker` in its own process (one uvicorn worker); yields its URL."""
+def server_process(
+    database_url: str,
+    extra_env: dict[str, str] | None = None,
+    *,
+    worker: bool = False,
+    cwd: Path | None = None,
+    log_file: Path | None = None,
+) -> Iterator[str]:
+    """`watchroster serve` (`--no-worker` unless `worker`) in its own process (one uvicorn
+    worker); yields its URL. `log_file` takes the server's output instead of the console."""
     port = free_port()
     env = {
         **os.environ,
@@ -78,18 +87,22 @@ def server_process(database_url: str, extra_env: dict[str, str] | None = None) -
         "WATCHROSTER_LOG_LEVEL": "WARNING",
         **(extra_env or {}),
     }
-    command = [sys.executable, "-m", "watchroster", "serve", "--no-worker", "--port", str(port)]
-    process = subprocess.Popen(command, env=env)
+    command = [sys.executable, "-m", "watchroster", "serve", "--port", str(port)]
+    if not worker:
+        command.append("--no-worker")
+    with contextlib.ExitStack() as stack:
+        output = stack.enter_context(log_file.open("wb")) if log_file is not None else None
+        process = subprocess.Popen(command, env=env, cwd=cwd, stdout=output, stderr=output)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(url, process)
+        wait_until_up(url, process)
         yield url
     finally:
         process.terminate()
         process.wait(timeout=30)
 
 
-def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
+def wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -5,3 +5,4 @@ cd "$(dirname "$0")/.."
 uv run ruff check src tests bench
 uv run ruff format --check src tests bench
 uv run mypy
+uv run lint-imports --no-cache  # the layering contracts in pyproject.toml

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import typing
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,10 +13,14 @@ from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic_core import core_schema
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from watchroster import health, openapi
+from watchroster import health, openapi, web
+from watchroster.allowed_methods import allowed_methods
 from watchroster.auth import router as auth_router
+from watchroster.auth.deps import authenticate, bearer_token_hash
 from watchroster.bookings import router as bookings_router
 from watchroster.checkpoints import start_checkpoints
 from watchroster.clock import Clock, system_clock
@@ -23,6 +28,7 @@ from watchroster.config import Settings, get_settings
 from watchroster.context import AppContext
 from watchroster.db import Database
 from watchroster.errors import AppError
+from watchroster.metrics import MetricsMiddleware
 from watchroster.middleware import RequestContextMiddleware
 from watchroster.outbox import router as outbox_router
 from watchroster.schedules import router as schedules_router
@@ -74,16 +80,22 @@ def create_app(
         version="0.1.0",
         summary="Volunteer rosters for community watch groups.",
         lifespan=lifespan,
+        docs_url=None,  # served by `openapi.install` from vendored assets, not a CDN
+        redoc_url=None,
     )
     app.state.context = context
-    openapi.install(app)
+    openapi.install(app, secured_by=(authenticate, bearer_token_hash))
+    # Inside RequestContextMiddleware, so a crash's 500 carries the request id and is logged.
+    app.add_middleware(CrashResponder)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, context=context)  # outermost: counts every answer
     _add_error_handlers(app)
     app.include_router(health.router)
     app.include_router(schedules_router.router)
     app.include_router(auth_router.router)
     app.include_router(bookings_router.router)
     app.include_router(outbox_router.router)
+    web.install(app)  # the volunteer pages and their static files
     return app
 
 
@@ -95,9 +107,69 @@ def _json_error(status: int, body: dict[str, Any], headers: Mapping[str, str] | 
     return JSONResponse(status_code=status, content=body, headers=headers)
 
 
+# FastAPI's words for a body it could not decode at all (e.g. invalid UTF-8).
+_UNDECODABLE_BODY = "There was an error parsing the body"
+
+
+def _internal_error(request_id: str, exc: Exception, headers: Mapping[str, str]) -> Any:
+    log.exception("unhandled error (request %s)", request_id, exc_info=exc)
+    body = {"error": "internal error", "code": "internal_error", "request_id": request_id}
+    return _json_error(500, body, headers)
+
+
+class CrashResponder:
+    """Answers an unexpected exception with the 500 JSON body, and the exception ends here.
+
+    Starlette's ServerErrorMiddleware sends the same response but then re-raises, and uvicorn
+    closes a connection whose app raised: the client's next request on that keep-alive
+    connection failed. Pure ASGI, like `middleware.py`, to cost nothing on the way through.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked_send)
+        except StarletteHTTPException:
+            raise  # deliberate answers (413 from the body limit), handled further out
+        except Exception as exc:
+            if started:  # half a response is out: only closing the connection can tell
+                raise
+            request_id = str(scope.get("state", {}).get("request_id", ""))
+            await _internal_error(request_id, exc, {})(scope, receive, send)
+
+
+# Pydantic names the branch of a union that failed (`name.function-after[check_line(), ...]`,
+# `timezone.str`, `name.none`) in the error's location; clients need the field only.
+_SCHEMA_TYPES = frozenset(typing.get_args(core_schema.CoreSchemaType))
+
+
+def _is_union_branch(part: object) -> bool:
+    if not isinstance(part, str):  # list indexes are part of the field's path
+        return False
+    return part.split("[", 1)[0].removeprefix("constrained-") in _SCHEMA_TYPES
+
+
+def _useful_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # `X | None` adds "Input should be None" beside the real problem with X.
+    return [error for error in errors if error.get("type") != "none_required"] or errors
+
+
 def _describe_validation_error(error: dict[str, Any]) -> dict[str, str]:
-    location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
-    field = ".".join(location)
+    location = [part for part in error.get("loc", ()) if part not in ("body", "query", "path")]
+    names = location[:1] + [part for part in location[1:] if not _is_union_branch(part)]
+    field = ".".join(str(part) for part in names)
     kind = error.get("type", "")
     if kind == "extra_forbidden":
         message = f"unknown field '{field}'"
@@ -118,22 +190,30 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> Any:
-        problems = [_describe_validation_error(dict(error)) for error in exc.errors()]
+        errors = _useful_errors([dict(error) for error in exc.errors()])
+        problems = [_describe_validation_error(error) for error in errors]
         body = {"error": problems[0]["message"], "code": "validation_error", "details": problems}
         return _json_error(400, body)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> Any:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Any:
+        if exc.status_code == 400 and exc.detail == _UNDECODABLE_BODY:
+            problem = {"field": "", "message": "malformed request body (not UTF-8 JSON)"}
+            body = {"error": problem["message"], "code": "validation_error", "details": [problem]}
+            return _json_error(400, body)
         codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
         code = codes.get(exc.status_code, "http_error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
         if exc.status_code == 404 and message == "Not Found":
             message = "no such path"
-        return _json_error(exc.status_code, {"error": message, "code": code}, exc.headers)
+        headers = exc.headers
+        if exc.status_code == 405:
+            headers = {"Allow": allowed_methods(request.app.routes, request.scope["path"])}
+        return _json_error(exc.status_code, {"error": message, "code": code}, headers)
 
+    # Only for crashes outside CrashResponder (in an outer middleware): this response is sent
+    # outside RequestContextMiddleware, so it names the request itself.
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception) -> Any:
         request_id = _request_id(request)
-        log.exception("unhandled error (request %s)", request_id, exc_info=exc)
-        body = {"error": "internal error", "code": "internal_error", "request_id": request_id}
-        return _json_error(500, body, {"X-Request-ID": request_id})
+        return _internal_error(request_id, exc, {"X-Request-ID": request_id})

@@ -9,10 +9,13 @@ import typer
 
 from watchroster import migrate as migrations
 from watchroster.auth.cli import users_app
-from watchroster.config import get_settings
+from watchroster.backup import backup_command, restore_command
+from watchroster.config import SettingsError, get_settings
 from watchroster.db import Database
 from watchroster.logs import configure_logging
 from watchroster.outbox.cli import outbox_app, worker_command
+from watchroster.outbox.jobs import install_jobs
+from watchroster.periodic import periodic_jobs
 from watchroster.schedules.cli import schedules_app
 from watchroster.startup import open_ready_database
 
@@ -26,6 +29,14 @@ app.add_typer(schedules_app, name="schedules")
 app.add_typer(users_app, name="users")
 app.add_typer(outbox_app, name="outbox")
 app.command("worker")(worker_command)
+app.command("backup")(backup_command)
+app.command("restore")(restore_command)
+
+
+@app.callback()
+def _hand_over_jobs() -> None:
+    # Before any command: `serve` and `worker` run the periodic jobs the features define.
+    install_jobs(periodic_jobs())
 
 
 def _database() -> Database:
@@ -87,6 +98,10 @@ def serve(
         port=port or settings.port,
         log_config=None,
         timeout_graceful_shutdown=20,
+        # uvicorn would believe X-Forwarded-For from 127.0.0.1 by default, so any local process
+        # (or a server behind nothing) could pick its client address; `auth.client_ip` alone
+        # decides, from WATCHROSTER_TRUSTED_PROXIES.
+        proxy_headers=False,
         # asyncio's own loop, not uvloop: measured under load (64 clients booking), uvloop took
         # one waiting connection per loop iteration, so the last of 64 new connections waited
         # 1-2 s for its first response (p99 0.5-1.1 s); asyncio accepts them all at once
@@ -104,4 +119,9 @@ def _embedded_worker() -> BackgroundStarter | None:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except SettingsError as exc:
+        # A bad setting is the operator's to fix: its name and the reason, not a traceback.
+        typer.echo(str(exc), err=True)
+        raise SystemExit(2) from None

@@ -11,8 +11,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from watchroster import settings_values as values
+from watchroster.i18n import Language
+from watchroster.timefmt import check_zone
 
 DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production"  # noqa: S105 - refused in production
 
@@ -20,8 +24,26 @@ Environment = Literal["development", "production"]
 MessageBackend = Literal["console", "file", "twilio", "whatsapp"]
 
 
-class UnsafeSettingsError(ValueError):
+class SettingsError(ValueError):
+    """A setting that stops the process from starting; the message names the variable."""
+
+
+class UnsafeSettingsError(SettingsError):
     """Raised when production would start with an unsafe default."""
+
+
+# Text settings checked by a parser of `settings_values` when the process starts.
+_TEXT_CHECKS = {
+    "database_url": values.check_database_url,
+    "default_region": values.check_region,
+    "otp_allowed_regions": values.check_regions,
+    "trusted_proxies": values.parse_networks,
+    "reminder_lead_hours": values.parse_lead_hours,
+    "coverage_alert_time": values.parse_clock_time,
+    "twilio_base_url": values.check_url,
+    "whatsapp_base_url": values.check_url,
+    "whatsapp_api_version": values.check_api_version,
+}
 
 
 class Settings(BaseSettings):
@@ -32,6 +54,9 @@ class Settings(BaseSettings):
     env: Environment = "development"
     database_url: str = "sqlite:///./watchroster.db"
     timezone: str = "Africa/Johannesburg"
+    # Pages when neither the profile nor the browser names a supported language; messages to a
+    # member who has not chosen one.
+    default_language: Language = "en"
     secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -39,6 +64,9 @@ class Settings(BaseSettings):
     log_format: Literal["plain", "json"] = "plain"
     # Bodies larger than this get 413 before any parsing happens.
     max_body_bytes: int = 64 * 1024
+    # Bearer token for GET /metrics. Empty: open in development; in production only a server
+    # bound to loopback answers it, and only to unproxied requests.
+    metrics_token: SecretStr = SecretStr("")
 
     # --- messages (outbox) ---
     message_backend: MessageBackend = "console"
@@ -86,15 +114,29 @@ class Settings(BaseSettings):
     reminder_lead_hours: str = "24,2"
     coverage_alert_time: str = "08:00"
     coverage_alert_hours: int = Field(default=48, ge=1, le=336)
+    # Per user per day: messages to other people a user's actions may trigger (buddy notices),
+    # and distinct phone numbers a user may have matched to members (issue #9). 0 turns it off.
+    buddy_notices_per_day: int = Field(default=10, ge=0)
+    buddy_lookups_per_day: int = Field(default=20, ge=0)
 
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown IANA time zone {value!r}") from exc
-        return value
+        return check_zone(value)
+
+    @field_validator(*_TEXT_CHECKS)
+    @classmethod
+    def _parses(cls, value: str, info: ValidationInfo) -> str:
+        checked = _TEXT_CHECKS[info.field_name](value)  # type: ignore[index]
+        # Checkers that normalise (region codes upper-cased) return the text to keep.
+        return checked if isinstance(checked, str) else value
+
+    @field_validator("admin_phones")
+    @classmethod
+    def _valid_phones(cls, value: str, info: ValidationInfo) -> str:
+        # default_region is declared earlier, so it is validated (or failed) already.
+        region = info.data.get("default_region")
+        return values.check_phones(value, region) if region else value
 
     @property
     def is_sqlite(self) -> bool:
@@ -106,7 +148,7 @@ class Settings(BaseSettings):
 
     @staticmethod
     def split_list(value: str) -> list[str]:
-        return [item.strip() for item in value.split(",") if item.strip()]
+        return values.split_list(value)
 
     def check_production_safety(self) -> None:
         """Refuse unsafe defaults in production; the message names every setting to fix."""
@@ -129,4 +171,8 @@ class Settings(BaseSettings):
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    """The process's settings; a bad value raises SettingsError naming each variable at fault."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsError(values.describe_errors(exc)) from None

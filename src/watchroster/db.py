@@ -4,6 +4,22 @@ One `Database` per process. Work happens in `db.read()` or `db.write()` scopes, 
 owns its transaction: it commits when the block ends normally and rolls back otherwise.
 Services only add and flush; they never commit.
 
+Which to use when (one scope per unit of work, never one inside another):
+
+| Where                                  | Reads               | Writes                         |
+|----------------------------------------|---------------------|--------------------------------|
+| sync endpoint, CLI command, job        | `db.read()`         | `db.write()`                   |
+| a hot path on the driver's cursor (1)  | `db.raw_read()`     | `db.raw_write()`               |
+| async endpoint (2)                     | `db.run_read(fn)`   | `db.run_write(fn)`             |
+| a booking (3)                          |                     | `context.writes.run(work)`     |
+
+(1) Statements compiled once per dialect (`rawsql.Prepared`), ~10x cheaper than the ORM.
+(2) These only choose where `fn` runs (inline on the event loop, or in the thread pool); `fn`
+    opens one of the scopes above, which is the transaction.
+(3) `groupcommit`: on SQLite, bookings arriving together share one transaction, each `work` in
+    its own SAVEPOINT on a `RawTransaction`; on PostgreSQL each commits alone.
+A write scope whose work queued an outbox message wakes the dispatcher after the commit.
+
 SQLite is configured for a concurrent web server: WAL, a busy timeout, foreign keys, and write
 transactions that take the write lock at BEGIN (`BEGIN IMMEDIATE`). A deferred BEGIN that reads and
 then writes fails at once with "database is locked" when another writer holds the lock, whatever the

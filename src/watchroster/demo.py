@@ -1,4 +1,8 @@
-"""A small demo roster, so a fresh install has something to show. Loading it twice adds nothing."""
+"""A small demo roster, so a fresh install has something to show.
+
+It loads only into an empty database (no schedule, no user): `make run` runs it at every start,
+and must not bring back a demo schedule a coordinator has since deleted, renamed or deactivated.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from watchroster.auth.models import User
 from watchroster.schedules.models import Schedule
 from watchroster.schedules.schemas import ScheduleCreate
 from watchroster.schedules.service import create_schedule
@@ -30,12 +35,19 @@ def demo_schedules(today: date) -> list[ScheduleCreate]:
     ]
 
 
+def is_empty(session: Session) -> bool:
+    """No schedule and no user yet: nobody has started using this database."""
+    has_rows = session.scalar(select(Schedule.schedule_id).limit(1)) is not None
+    return not has_rows and session.scalar(select(User.user_id).limit(1)) is None
+
+
 def load_demo(session: Session, default_timezone: str, today: date) -> list[str]:
-    """Create the demo schedules that do not exist yet (by name); returns the names added."""
-    existing = set(session.scalars(select(Schedule.name)))
+    """Create the demo schedules in an empty database; returns the names added (none when the
+    database is already in use)."""
+    if not is_empty(session):
+        return []
     added = []
     for data in demo_schedules(today):
-        if data.name not in existing:
-            create_schedule(session, data, default_timezone)
-            added.append(data.name)
+        create_schedule(session, data, default_timezone)
+        added.append(data.name)
     return added

@@ -68,22 +68,10 @@ class NotFound(AppError):
     message = "not found"
 
 
-class MethodNotAllowed(AppError):
-    status_code = 405
-    code = "method_not_allowed"
-    message = "method not allowed"
-
-
 class Conflict(AppError):
     status_code = 409
     code = "conflict"
     message = "conflict"
-
-
-class PayloadTooLarge(AppError):
-    status_code = 413
-    code = "payload_too_large"
-    message = "request body too large"
 
 
 class TooManyRequests(AppError):
@@ -98,9 +86,3 @@ class TooManyRequests(AppError):
             details={"retry_after_seconds": retry_after},
             headers={"Retry-After": str(retry_after)},
         )
-
-
-class ServiceUnavailable(AppError):
-    status_code = 503
-    code = "unavailable"
-    message = "service unavailable"

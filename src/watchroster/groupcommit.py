@@ -20,6 +20,7 @@ from typing import Any, Generic, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
+from watchroster import metrics
 from watchroster.db import Database
 from watchroster.rawsql import RawTransaction
 
@@ -69,6 +70,7 @@ class GroupCommit:
         if rest:  # the rest is the next batch, so the loop is never held for long
             self._pending[loop] = rest
             loop.call_soon(self._start_batch, loop)
+        metrics.GROUP_COMMIT_BATCH.observe(len(batch))
         task = loop.create_task(self._commit(batch))
         self._committing.add(task)
         task.add_done_callback(self._committing.discard)

@@ -14,9 +14,15 @@ import time
 from typing import Any
 
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from watchroster.auth.client_ip import client_ip
+from watchroster.logs import REQUEST_ID, escape_control
+
 log = logging.getLogger("watchroster.http")
+# The access line's status when the app raised before answering: the server then sends a 500.
+STATUS_CRASHED = 500
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -51,6 +57,8 @@ class RequestContextMiddleware:
             return
         request_id = self._request_id(scope)
         scope.setdefault("state", {})["request_id"] = request_id
+        # Every line logged while handling the request carries its id (`logs.RequestIdFilter`).
+        request_id_set = REQUEST_ID.set(request_id)
         started = time.perf_counter()
         status_holder: dict[str, int] = {"status": 0}
 
@@ -62,15 +70,29 @@ class RequestContextMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
+        crashed = False
+        try:
+            await self._answer(scope, receive, send_with_id)
+        except Exception:
+            # Raised before answering: the server's error handler answers 500, and so does this
+            # line. The id stays set: that handler runs further out in this task and logs too.
+            crashed = True
+            status_holder["status"] = status_holder["status"] or STATUS_CRASHED
+            raise
+        finally:
+            # Status 0: no answer at all (the client went away, the task was cancelled).
+            self._log(scope, request_id, status_holder["status"], started)
+            if not crashed:
+                REQUEST_ID.reset(request_id_set)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             if self._declared_length(scope) > self.max_body_bytes:
-                await self._reject_too_large(send_with_id)
+                await self._reject_too_large(send)
             else:
-                await self.app(scope, self._limited(receive), send_with_id)
+                await self.app(scope, self._limited(receive), send)
         except BodyTooLarge:
-            await self._reject_too_large(send_with_id)
-        finally:
-            self._log(scope, request_id, status_holder["status"], started)
+            await self._reject_too_large(send)
 
     @staticmethod
     def _request_id(scope: Scope) -> str:
@@ -116,21 +138,29 @@ class RequestContextMiddleware:
 
     @staticmethod
     def _log(scope: Scope, request_id: str, status: int, started: float) -> None:
+        if not log.isEnabledFor(logging.INFO):
+            return  # not even the client address is worked out for a line nobody reads
         duration_ms = round((time.perf_counter() - started) * 1000, 2)
+        # The path only, never the query string: it may carry personal data. Path and method
+        # come from the client (the path percent-decoded): escaped, so `%0A` cannot forge a line.
+        method = escape_control(str(scope.get("method", "")))
+        path = escape_control(str(scope.get("path", "")))
+        client = _client_address(scope)
         extra: dict[str, Any] = {
             "request_id": request_id,
-            "method": scope.get("method"),
-            "path": scope.get("path"),
+            "method": method,
+            "path": path,
             "status": status,
             "duration_ms": duration_ms,
+            "client": client,
         }
-        # The path only, never the query string: it may carry personal data.
-        log.info(
-            "%s %s %s %.1fms id=%s",
-            scope.get("method"),
-            scope.get("path"),
-            status,
-            duration_ms,
-            request_id,
-            extra=extra,
-        )
+        log.info("%s %s %s %.1fms %s", method, path, status, duration_ms, client, extra=extra)
+
+
+def _client_address(scope: Scope) -> str:
+    """The address the per-IP limits count (`auth.client_ip`: X-Forwarded-For believed only
+    from WATCHROSTER_TRUSTED_PROXIES), so the log and the limits always name the same client."""
+    app = scope.get("app")
+    context = getattr(getattr(app, "state", None), "context", None)
+    trusted_proxies = context.settings.trusted_proxies if context is not None else ""
+    return escape_control(client_ip(Request(scope), trusted_proxies))

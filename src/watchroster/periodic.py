@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from watchroster.auth.jobs import AUTH_JOBS
+from watchroster.bookings.idempotency import IDEMPOTENCY_JOBS
 from watchroster.bookings.jobs import BOOKING_JOBS
 from watchroster.outbox.jobs import PeriodicJob
 
 
 def periodic_jobs() -> list[PeriodicJob]:
-    return [*BOOKING_JOBS, *AUTH_JOBS]
+    return [*BOOKING_JOBS, *AUTH_JOBS, *IDEMPOTENCY_JOBS]

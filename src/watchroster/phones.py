@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import phonenumbers
 
 from watchroster.errors import ValidationFailed
@@ -33,6 +35,37 @@ def region_of(e164: str) -> str | None:
     """ISO country code of a stored E.164 number (e.g. "ZA")."""
     region: str | None = phonenumbers.region_code_for_number(phonenumbers.parse(e164, None))
     return region
+
+
+# WATCHROSTER_OTP_ALLOWED_REGIONS value that lets every region receive messages.
+ANY_REGION = "*"
+
+
+def may_receive_messages(e164: str, allowed_regions: str) -> bool:
+    """Whether the service may send anything at all to `e164`: its country is in
+    `allowed_regions` (WATCHROSTER_OTP_ALLOWED_REGIONS, e.g. "ZA,NA", or "*").
+
+    The one rule against SMS pumping for every kind of message: login codes, buddy notices and,
+    in the dispatcher, whatever else reaches a provider. A recipient that does not parse as a
+    number gets nothing either.
+    """
+    allowed = _region_set(allowed_regions)
+    return ANY_REGION in allowed or recipient_region(e164) in allowed
+
+
+@functools.lru_cache(maxsize=16)
+def _region_set(allowed_regions: str) -> frozenset[str]:
+    return frozenset(item.strip().upper() for item in allowed_regions.split(",") if item.strip())
+
+
+# Parsing a number costs ~36 us; the booking path asks on every booking, mostly for the same few.
+@functools.lru_cache(maxsize=4096)
+def recipient_region(e164: str) -> str | None:
+    """`region_of` for a stored recipient, None when it does not parse."""
+    try:
+        return region_of(e164)
+    except phonenumbers.NumberParseException:
+        return None
 
 
 def _invalid(field: str) -> ValidationFailed:

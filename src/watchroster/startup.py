@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from watchroster import migrate
+from watchroster.backup import hold_in_use_lock
 from watchroster.config import Settings, UnsafeSettingsError
 from watchroster.db import Database
 
@@ -17,6 +18,8 @@ def open_ready_database(settings: Settings) -> Database:
     except UnsafeSettingsError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
+    # Held until the process exits, so `watchroster restore` cannot swap the file under us.
+    hold_in_use_lock(settings.database_url)
     db = Database(settings.database_url)
     if not migrate.is_up_to_date(db.engine):
         db.dispose()

@@ -8,6 +8,7 @@ processes started by a test see the same data.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -46,15 +47,24 @@ def fresh_sqlite(template: Path, directory: Path) -> str:
     return f"sqlite:///{target}"
 
 
-def postgres_unavailable_reason() -> str | None:
-    engine = create_engine(POSTGRES_ADMIN_URL, connect_args={"connect_timeout": 3})
+# The server is up but the database is missing. psycopg gives connection failures no SQLSTATE
+# (it would be 3D000), so the server's message is what tells the cases apart.
+MISSING_DATABASE = re.compile(r'database "[^"]*" does not exist')
+
+
+def postgres_unavailable_reason(url: str = POSTGRES_ADMIN_URL) -> str | None:
+    engine = create_engine(url, connect_args={"connect_timeout": 3})
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except OperationalError as exc:
-        return (
-            f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL} ({type(exc).__name__}); {START_HINT}"
-        )
+        if MISSING_DATABASE.search(str(exc.orig)):
+            name = make_url(url).database
+            return (
+                f"PostgreSQL is running but database {name!r} does not exist; create it with: "
+                f"createdb -h 127.0.0.1 -U postgres {name}"
+            )
+        return f"PostgreSQL not reachable at {url} ({type(exc).__name__}); {START_HINT}"
     finally:
         engine.dispose()
     return None

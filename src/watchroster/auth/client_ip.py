@@ -12,7 +12,8 @@ from functools import lru_cache
 
 from fastapi import Request
 
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+from watchroster.settings_values import IPNetwork, parse_networks
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 _UNKNOWN_PEER = "unknown"
@@ -22,18 +23,8 @@ _MAX_IP_CHARS = 45
 
 @lru_cache(maxsize=8)
 def parse_trusted_proxies(value: str) -> tuple[IPNetwork, ...]:
-    """`"10.0.0.1, 172.16.0.0/12"` → networks. A typo is an error, not a silently open door."""
-    networks: list[IPNetwork] = []
-    for item in value.split(","):
-        item = item.strip()
-        if item:
-            try:
-                networks.append(ipaddress.ip_network(item, strict=False))
-            except ValueError as exc:
-                raise ValueError(
-                    f"WATCHROSTER_TRUSTED_PROXIES: {item!r} is not an IP or CIDR"
-                ) from exc
-    return tuple(networks)
+    """The setting's networks, cached (read on every login); checked at start by `Settings`."""
+    return parse_networks(value)
 
 
 def _parse_ip(value: str) -> IPAddress | None:

@@ -33,6 +33,7 @@ class Principal:
     phone: str | None
     session_id: int
     channel: str = "sms"  # how the caller's messages go out
+    language: str | None = None  # the caller's chosen language (messages to them use it)
 
     @property
     def is_admin(self) -> bool:
@@ -59,6 +60,7 @@ _SESSION_LOOKUP = Prepared(
             User.phone,
             User.channel,
             User.active,
+            User.language,
             AuthSession.session_id,
             AuthSession.expires_at,
             AuthSession.revoked_at,
@@ -77,11 +79,11 @@ def principal_in(transaction: RawTransaction, token_hash: str, now: datetime) ->
     row = transaction.first(_SESSION_LOOKUP, {"token_hash": token_hash})
     if row is None:
         raise Unauthorized("invalid or expired token", code="invalid_token")
-    user_id, role, name, phone, channel, active, session_id, expires_at, revoked_at = row
+    user_id, role, name, phone, channel, active, language, session_id, expires_at, revoked_at = row
     expires = transaction.read_instant(expires_at)
     if revoked_at is not None or expires is None or expires <= now or not active:
         raise Unauthorized("invalid or expired token", code="invalid_token")
-    return Principal(user_id, role, name, phone, session_id, channel)
+    return Principal(user_id, role, name, phone, session_id, channel, language)
 
 
 def _principal(context: AppContext, token_hash: str) -> Principal:

@@ -24,6 +24,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     channel: Mapped[str] = mapped_column(String(16), default="sms")
     reminders: Mapped[bool] = mapped_column(Boolean, default=True)
+    # "en", "af" or "zu"; NULL follows the browser (pages) or WATCHROSTER_DEFAULT_LANGUAGE.
+    language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
+from watchroster import i18n
 from watchroster.auth import service
 from watchroster.auth.client_ip import client_ip
 from watchroster.auth.deps import AdminUser, CurrentUser
@@ -20,13 +21,13 @@ from watchroster.auth.schemas import (
 )
 from watchroster.deps import ClockDep, DbDep, SettingsDep
 from watchroster.errors import Unauthorized
+from watchroster.fields import PathId
 from watchroster.phones import normalise_phone
 
 router = APIRouter(tags=["auth"])
 
 OTP_SENT = "OTP sent"
-# No id exceeds a 32-bit integer column; refusing bigger ones spares PostgreSQL an overflow.
-UserId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+UserId = PathId
 _AUTH_RESPONSES: dict[int | str, dict[str, str]] = {
     401: {"description": "Missing, unknown, expired or revoked token"}
 }
@@ -48,9 +49,17 @@ def register(
     # Parsed before the write transaction: garbage never queues behind real logins.
     phone = normalise_phone(body.phone, settings.default_region)
     ip = client_ip(request, settings.trusted_proxies)
+    # For a number with no saved language: the client's Accept-Language, else the default.
+    asked = i18n.negotiate(None, request.headers.get("accept-language"), settings.default_language)
     with db.write() as session:
         service.send_login_code(
-            session, settings, phone=phone, name=body.name, client_ip=ip, now=clock()
+            session,
+            settings,
+            phone=phone,
+            name=body.name,
+            client_ip=ip,
+            now=clock(),
+            language=asked,
         )
     return MessageOut(message=OTP_SENT)
 

@@ -9,14 +9,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from watchroster.auth.models import User
+from watchroster.fields import Instant, Line, Name
+from watchroster.i18n import Language, supported
 from watchroster.timefmt import to_rfc3339
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 PhoneText = Annotated[
-    str,
+    Line,
     Field(
         max_length=32, description="Mobile number; national format is read in the default region."
     ),
@@ -32,18 +34,24 @@ def _refuse_nulls(model: BaseModel, fields: tuple[str, ...]) -> None:
 
 
 class RegisterIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"phone": "071 123 4567", "name": "Thandi"}]},
+    )
 
     phone: PhoneText
     name: Name | None = Field(default=None, description="Used when the account is created.")
 
 
 class VerifyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"phone": "071 123 4567", "code": "123456"}]},
+    )
 
     phone: PhoneText
     # Any short text: a malformed code is simply a wrong code (one generic 401).
-    code: str = Field(max_length=16, description="The 6-digit code from the message.")
+    code: Line = Field(max_length=16, description="The 6-digit code from the message.")
 
 
 class MessageOut(BaseModel):
@@ -58,7 +66,13 @@ class UserOut(BaseModel):
     active: bool
     channel: str
     reminders: bool
-    created_at: str = Field(description="RFC 3339, UTC.")
+    # Left out while unset, so the shape older clients know is unchanged.
+    language: Language | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="The chosen language; absent: pages follow the browser.",
+    )
+    created_at: Instant = Field(description="RFC 3339, UTC.")
 
     @classmethod
     def of(cls, user: User) -> UserOut:
@@ -70,6 +84,7 @@ class UserOut(BaseModel):
             active=user.active,
             channel=user.channel,
             reminders=user.reminders,
+            language=supported(user.language),
             created_at=to_rfc3339(user.created_at),
         )
 
@@ -77,7 +92,7 @@ class UserOut(BaseModel):
 class LoginOut(BaseModel):
     token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - a scheme name, not a secret
-    expires_at: str = Field(description="RFC 3339, UTC.")
+    expires_at: Instant = Field(description="RFC 3339, UTC.")
     user: UserOut
 
     @classmethod
@@ -88,11 +103,17 @@ class LoginOut(BaseModel):
 class MePatch(BaseModel):
     """Only the fields given change; `name: null` clears the name."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reminders": False, "language": "af"}]}
+    )
 
     name: Name | None = None
-    channel: Channel | None = None
-    reminders: bool | None = None
+    # Optional but never null (400): SkipJsonSchema keeps `null` out of the documented schema.
+    channel: Channel | SkipJsonSchema[None] = None
+    # Strict: the schema says boolean, so 0, 1 or "yes" is a 400, not a guess.
+    reminders: StrictBool | SkipJsonSchema[None] = None
+    # null: pages follow the browser's language, messages WATCHROSTER_DEFAULT_LANGUAGE.
+    language: Language | None = None
 
     @model_validator(mode="after")
     def _no_null_settings(self) -> Self:
@@ -101,10 +122,10 @@ class MePatch(BaseModel):
 
 
 class UserPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"role": "admin"}]})
 
-    role: Role | None = None
-    active: bool | None = None
+    role: Role | SkipJsonSchema[None] = None
+    active: StrictBool | SkipJsonSchema[None] = None
 
     @model_validator(mode="after")
     def _no_nulls(self) -> Self:

@@ -14,6 +14,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session
 
+from watchroster import i18n, metrics
 from watchroster.auth import ratelimit
 from watchroster.auth.deps import TOKEN_PURPOSE
 from watchroster.auth.models import ROLE_ADMIN, ROLE_VOLUNTEER, AuthSession, LoginCode, User
@@ -21,19 +22,20 @@ from watchroster.auth.schemas import MePatch, UserPatch
 from watchroster.bookings.models import Booking
 from watchroster.bookings.service import cancel_future_bookings_of_user
 from watchroster.config import Settings
-from watchroster.errors import AppError, Conflict, NotFound
+from watchroster.db import OUTBOX_QUEUED
+from watchroster.errors import AppError, Conflict, NotFound, TooManyRequests
 from watchroster.logs import mask_phone
 from watchroster.outbox.operations import forget_recipient
-from watchroster.outbox.service import queue_message
-from watchroster.phones import normalise_phone, region_of
+from watchroster.outbox.service import queue_message, seal_payload
+from watchroster.phones import may_receive_messages, normalise_phone, region_of
 from watchroster.security import hashes_match, keyed_hash, new_login_code, new_session_token
 
 log = logging.getLogger("watchroster.auth")
 
 CODE_PURPOSE = "login-code"
+REFUSED_CODE_PURPOSE = "refused-login-code"
+KIND_CODE_REFUSED = "code_refused"  # an auth event no abuse limit counts
 MESSAGE_TYPE_OTP = "otp"
-# Every region may receive codes when WATCHROSTER_OTP_ALLOWED_REGIONS is "*".
-ANY_REGION = "*"
 
 
 def code_hash(settings: Settings, phone: str, code: str) -> str:
@@ -67,11 +69,6 @@ def get_user(session: Session, user_id: int) -> User:
 # --- sending a code -------------------------------------------------------------------------------
 
 
-def region_allowed(settings: Settings, phone: str) -> bool:
-    allowed = {region.upper() for region in settings.split_list(settings.otp_allowed_regions)}
-    return ANY_REGION in allowed or region_of(phone) in allowed
-
-
 def send_login_code(
     session: Session,
     settings: Settings,
@@ -80,34 +77,44 @@ def send_login_code(
     name: str | None,
     client_ip: str,
     now: datetime,
+    language: str | None = None,
 ) -> None:
     """Issue a code for `phone` (E.164) and queue it, unless a limit, the region or a deactivated
     account says no. The caller answers the same in every case but the 429, which any number
-    gets alike: nothing here may tell a known number from an unknown one."""
+    gets alike: nothing here may tell a known number from an unknown one. The message is in the
+    account's language, else `language` (the page's), else WATCHROSTER_DEFAULT_LANGUAGE."""
     ratelimit.serialise_sends(session, phone, client_ip)
-    ratelimit.check_send_allowed(session, settings, phone, client_ip, now)
+    try:
+        ratelimit.check_send_allowed(session, settings, phone, client_ip, now)
+    except TooManyRequests:
+        metrics.LOGIN_CODES_REFUSED.labels("rate_limited").inc()
+        raise
     ratelimit.record_event(session, ratelimit.KIND_CODE_SENT, phone, client_ip, now)
-    if not region_allowed(settings, phone):
-        log.warning(
-            "login code not sent to %s: region %s is not in WATCHROSTER_OTP_ALLOWED_REGIONS",
-            mask_phone(phone),
-            region_of(phone),
-        )
-        return
     user = user_by_phone(session, phone)
-    if user is not None and not user.active:
-        log.info("login code not sent to %s: account deactivated", mask_phone(phone))
-        return
+    refusal = _refusal(settings, phone, user)
+    # A refused number gets the same work as one that is sent a code (the same reads, hashing,
+    # code-row write and sealing), so the response time does not tell them apart (issue #9);
+    # its row holds a hash no code can match, and nothing is queued.
     code = new_login_code()
     expires_at = now + timedelta(seconds=settings.otp_ttl_seconds)
-    _replace_code(session, phone, code_hash(settings, phone, code), name, now, expires_at)
-    minutes = settings.otp_ttl_seconds // 60
+    hashed = code_hash(settings, phone, code) if refusal is None else _unusable_code_hash(settings)
+    _replace_code(session, phone, hashed, name, now, expires_at)
+    saved = user.language if user is not None else None
+    lang = i18n.message_language(saved, settings.default_language, language)
+    body = login_code_text(code, settings.otp_ttl_seconds // 60, lang)
+    if refusal is not None:
+        seal_payload(body, {"code": code}, _secret(settings))  # the cost of queueing, not stored
+        # In place of the outbox row a sent code writes: one INSERT either way, so PostgreSQL's
+        # round trips match too. Kept, like the sends, only as long as the abuse limits need.
+        ratelimit.record_event(session, KIND_CODE_REFUSED, phone, client_ip, now)
+        log.log(refusal.level, "login code not sent to %s: %s", mask_phone(phone), refusal.reason)
+        metrics.LOGIN_CODES_REFUSED.labels(refusal.kind).inc()
+        return
     queue_message(
         session,
         message_type=MESSAGE_TYPE_OTP,
         recipient=phone,
-        body=f"Your watchroster login code is {code}. It expires in {minutes} minutes. "
-        "Never share it with anyone.",
+        body=body,
         now=now,
         params={"code": code},
         channel=user.channel if user is not None else None,
@@ -115,7 +122,44 @@ def send_login_code(
         expires_at=expires_at,
         seal_with=_secret(settings),
     )
+    # No wake-up at commit: the dispatcher takes the code at its next poll (<= 1 s, as it takes
+    # codes queued by other processes). Woken, its send overlapped this response and made a
+    # code that was queued 1-3 ms slower to answer than a refused one (issue #9).
+    session.info.pop(OUTBOX_QUEUED, None)
     log.info("login code queued for %s", mask_phone(phone))
+    metrics.LOGIN_CODES_SENT.inc()
+
+
+def login_code_text(code: str, minutes: int, lang: str) -> str:
+    _ = i18n.gettext_for(lang)
+    text = _(
+        "Your watchroster login code is %(code)s. It expires in %(minutes)d minutes. "
+        "Never share it with anyone."
+    )
+    return text % {"code": code, "minutes": minutes}
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    level: int
+    reason: str
+    kind: str  # the metric label
+
+
+def _refusal(settings: Settings, phone: str, user: User | None) -> _Refusal | None:
+    """Why no code may be sent to `phone`, or None when one may."""
+    if not may_receive_messages(phone, settings.otp_allowed_regions):
+        # Possible SMS pumping: worth an operator's attention.
+        reason = f"region {region_of(phone)} is not in WATCHROSTER_OTP_ALLOWED_REGIONS"
+        return _Refusal(logging.WARNING, reason, "region")
+    if user is not None and not user.active:
+        return _Refusal(logging.INFO, "account deactivated", "deactivated")
+    return None
+
+
+def _unusable_code_hash(settings: Settings) -> str:
+    # Keyed under another purpose, of 256 random bits: no code submitted to verify can match it.
+    return keyed_hash(_secret(settings), REFUSED_CODE_PURPOSE, new_session_token())
 
 
 def _replace_code(

@@ -15,11 +15,13 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select
 
+from watchroster import metrics
 from watchroster.auth.deps import Principal
 from watchroster.auth.models import User
-from watchroster.bookings import messages
+from watchroster.bookings import buddies, messages
+from watchroster.bookings.buddies import DEFAULT_RULES, BuddyRules
 from watchroster.bookings.models import Booking
-from watchroster.bookings.schemas import BookingCreate
+from watchroster.bookings.schemas import BookingCreate, first_name
 from watchroster.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from watchroster.phones import normalise_phone
 from watchroster.rawsql import Prepared, RawTransaction
@@ -43,11 +45,12 @@ class Member:
     name: str | None
     channel: str
     active: bool
+    language: str | None
 
     @classmethod
     def of(cls, row: tuple[Any, ...]) -> Member:
-        user_id, phone, name, channel, active, erased_at = row
-        return cls(user_id, phone, name, channel, bool(active) and erased_at is None)
+        user_id, phone, name, channel, active, erased_at, language = row
+        return cls(user_id, phone, name, channel, bool(active) and erased_at is None, language)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,17 +70,39 @@ class NewBooking:
     buddy_attended: bool | None = None
     attendance_recorded_at: datetime | None = None
     canceled_at: datetime | None = None
+    # Only when a buddy was named: whether they were told (see `BookingCreated`).
+    buddy_notified: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class _Buddy:
-    member: Member | None
+    member: Member | None  # a registered, active member: the only kind of buddy ever told
     name: str | None
-    phone: str | None  # kept only for a buddy who is not a member
+    phone: str | None  # kept only for a buddy who is not a linked member, never messaged
+    used: buddies.Usage | None = None  # the caller's daily allowance, read once
+
+    @property
+    def named(self) -> bool:
+        return self.member is not None or self.name is not None or self.phone is not None
+
+
+@dataclass(frozen=True, slots=True)
+class _BuddyContext:
+    default_region: str
+    rules: BuddyRules
+    now: datetime
 
 
 def _member_columns() -> tuple[Any, ...]:
-    return (User.user_id, User.phone, User.name, User.channel, User.active, User.erased_at)
+    return (
+        User.user_id,
+        User.phone,
+        User.name,
+        User.channel,
+        User.active,
+        User.erased_at,
+        User.language,
+    )
 
 
 _SCHEDULE = Prepared(
@@ -154,15 +179,19 @@ def create_booking(
     data: BookingCreate,
     now: datetime,
     default_region: str,
+    rules: BuddyRules = DEFAULT_RULES,
 ) -> tuple[NewBooking, ScheduleView]:
-    """Book one occurrence for the caller. Raises 400/404/409 errors as the API documents."""
+    """Book one occurrence for the caller. Raises 400/404/409 errors as the API documents.
+
+    `rules` (`BuddyRules.of(settings)`): the limits on buddies; the default is the settings'
+    defaults. The booking's `buddy_notified` says whether a named buddy was told."""
     start = parse_instant(data.start_time, "start_time")
     schedule = _bookable_schedule(transaction, data.schedule_id)
     _check_slot(schedule, start, now)
     if not transaction.is_sqlite:
         # SQLite runs one write transaction at a time already; PostgreSQL needs the row lock.
         _lock_caller(transaction, caller.user_id)
-    buddy = _resolve_buddy(transaction, caller, data, default_region)
+    buddy = _resolve_buddy(transaction, caller, data, _BuddyContext(default_region, rules, now))
     end = start + timedelta(minutes=schedule.rule.duration_minutes)
     _check_no_overlap(transaction, caller.user_id, start, end)
     booking = _insert(
@@ -176,8 +205,18 @@ def create_booking(
         buddy_phone=buddy.phone,
         created_at=now,
     )
-    messages.notify_booked(transaction, booking, schedule, caller, buddy.member)
-    return booking, schedule
+    notified = messages.notify_booked(
+        transaction,
+        booking,
+        schedule,
+        caller,
+        buddy.member,
+        actor_id=caller.user_id,
+        rules=rules,
+        used=buddy.used,
+    )
+    metrics.BOOKINGS_CREATED.inc()
+    return replace(booking, buddy_notified=notified if buddy.named else None), schedule
 
 
 def _bookable_schedule(transaction: RawTransaction, schedule_id: int) -> ScheduleView:
@@ -212,41 +251,65 @@ def _invalid_buddy(message: str, field: str, code: str = "invalid_buddy") -> Val
     return ValidationFailed(message, code=code, details=[{"field": field, "message": message}])
 
 
-def _member_buddy(
-    transaction: RawTransaction, data: BookingCreate, phone: str | None
-) -> Member | None:
-    """The registered, active member named as buddy, if any (by id, or else by phone)."""
-    if data.buddy_user_id is not None:
-        row = transaction.first(_MEMBER_BY_ID, {"user_id": data.buddy_user_id})
-        member = None if row is None else Member.of(row)
-        if member is None or not member.active:
-            raise _invalid_buddy("buddy_user_id: no active member with this id", "buddy_user_id")
-        if phone is not None and phone != member.phone:
-            raise _invalid_buddy("buddy_phone does not belong to buddy_user_id", "buddy_phone")
-        return member
-    if phone is None:
-        return None
-    row = transaction.first(_MEMBER_BY_PHONE, {"phone": phone})
+def _member_by_id(transaction: RawTransaction, user_id: int) -> Member:
+    """The active member with this id. Unknown, deactivated and erased ids get one and the
+    same 400, so trying ids tells nothing but who is an active member (issue #9)."""
+    row = transaction.first(_MEMBER_BY_ID, {"user_id": user_id})
     member = None if row is None else Member.of(row)
-    if member is not None and not member.active:
-        raise _invalid_buddy("buddy_phone: this member's account is not active", "buddy_phone")
+    if member is None or not member.active:
+        raise _invalid_buddy("buddy_user_id: no active member with this id", "buddy_user_id")
     return member
 
 
+def _member_by_phone(
+    transaction: RawTransaction,
+    caller_id: int,
+    phone: str,
+    used: buddies.Usage,
+    context: _BuddyContext,
+) -> Member | None:
+    """The active member with this number, while the caller's day has lookups left; None
+    otherwise. A deactivated member's number is treated exactly like an unregistered one."""
+    if not used.may_look_up(context.rules):
+        return None  # stored unlinked: numbers cannot be tried against the members in bulk
+    if not used.looked_up_before:
+        buddies.record(transaction, buddies.KIND_LOOKUP, caller_id, phone, context.now)
+    row = transaction.first(_MEMBER_BY_PHONE, {"phone": phone})
+    member = None if row is None else Member.of(row)
+    return member if member is not None and member.active else None
+
+
+def _buddy_phone(data: BookingCreate, default_region: str) -> str | None:
+    if data.buddy_phone is None:
+        return None
+    phone = normalise_phone(data.buddy_phone, default_region, "buddy_phone")
+    if data.buddy_user_id is not None:
+        # Accepting both only when they match would tell whose number a phone is.
+        message = "name the buddy by buddy_user_id or by buddy_phone, not both"
+        raise _invalid_buddy(message, "buddy_phone")
+    return phone
+
+
 def _resolve_buddy(
-    transaction: RawTransaction, caller: Principal, data: BookingCreate, default_region: str
+    transaction: RawTransaction, caller: Principal, data: BookingCreate, context: _BuddyContext
 ) -> _Buddy:
-    phone = None
-    if data.buddy_phone is not None:
-        phone = normalise_phone(data.buddy_phone, default_region, "buddy_phone")
-    member = _member_buddy(transaction, data, phone)
-    is_self = member is not None and member.user_id == caller.user_id
-    if is_self or (phone is not None and phone == caller.phone):
+    phone = _buddy_phone(data, context.default_region)
+    if data.buddy_user_id == caller.user_id or (phone is not None and phone == caller.phone):
         field = "buddy_user_id" if data.buddy_user_id is not None else "buddy_phone"
         raise _invalid_buddy("you cannot be your own buddy", field, code="buddy_is_self")
+    if data.buddy_user_id is None and phone is None:
+        return _Buddy(member=None, name=data.buddy_name, phone=None)
+    used = buddies.usage(transaction, caller.user_id, context.now, phone)
+    if data.buddy_user_id is not None:
+        member: Member | None = _member_by_id(transaction, data.buddy_user_id)
+    else:
+        assert phone is not None
+        member = _member_by_phone(transaction, caller.user_id, phone, used, context)
     if member is not None:
-        return _Buddy(member=member, name=data.buddy_name or member.name, phone=None)
-    return _Buddy(member=None, name=data.buddy_name, phone=phone)
+        # Stored: what the caller typed, else the member's first name only (never the full).
+        name = data.buddy_name or first_name(member.name)
+        return _Buddy(member=member, name=name, phone=None, used=used)
+    return _Buddy(member=None, name=data.buddy_name, phone=phone, used=used)
 
 
 def _check_no_overlap(

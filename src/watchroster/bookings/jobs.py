@@ -15,6 +15,7 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from watchroster import i18n
 from watchroster.auth.models import User
 from watchroster.bookings import messages
 from watchroster.bookings.models import Booking
@@ -24,6 +25,7 @@ from watchroster.outbox.jobs import PeriodicJob
 from watchroster.outbox.service import queue_message
 from watchroster.schedules.availability import SlotQuery, open_slots
 from watchroster.schedules.models import Schedule
+from watchroster.settings_values import parse_clock_time, parse_lead_hours
 
 REMINDER_JOB = "booking_reminders"
 COVERAGE_JOB = "coverage_alert"
@@ -36,15 +38,7 @@ _COVERAGE_SLOT_LIMIT = 500
 
 def reminder_leads(setting: str) -> list[int]:
     """`"24,2"` → [24, 2]: whole hours before a shift, largest first, without repeats."""
-    leads: set[int] = set()
-    for item in setting.split(","):
-        item = item.strip()
-        if not item:
-            continue
-        if not item.isdigit() or int(item) < 1:
-            raise ValueError(f"reminder lead hours must be whole hours ≥ 1, got {item!r}")
-        leads.add(int(item))
-    return sorted(leads, reverse=True)
+    return parse_lead_hours(setting)
 
 
 def due_lead(
@@ -77,8 +71,11 @@ def coverage_run_key(zone_now: datetime, alert_time: time) -> str | None:
 # --- reminders -----------------------------------------------------------------------------
 
 
-def queue_due_reminders(session: Session, leads: Sequence[int], now: datetime) -> int:
-    """Queue every reminder due at `now`; returns how many were newly queued.
+def queue_due_reminders(
+    session: Session, leads: Sequence[int], now: datetime, default_language: str = "en"
+) -> int:
+    """Queue every reminder due at `now` (in each member's language, else `default_language`);
+    returns how many were newly queued.
 
     Only bookings whose shift starts within the largest lead time are read, however long the
     booking history grows.
@@ -104,11 +101,12 @@ def queue_due_reminders(session: Session, leads: Sequence[int], now: datetime) -
         lead = due_lead(booking.shift_start, booking.created_at, leads, now)
         if lead is None or user.phone is None:
             continue
+        lang = i18n.message_language(user.language, default_language)
         outbox_id = queue_message(
             session,
             message_type=messages.REMINDER,
             recipient=user.phone,
-            body=messages.reminder(messages.label_of(booking, schedule), lead),
+            body=messages.reminder(messages.label_of(booking, schedule, lang), lead, lang),
             now=now,
             channel=user.channel,
             dedupe_key=f"booking:{booking.booking_id}:reminder:{lead}h",
@@ -125,7 +123,7 @@ def reminder_run_key(_context: AppContext, now: datetime) -> str:
 def run_reminders(context: AppContext, now: datetime) -> None:
     leads = reminder_leads(context.settings.reminder_lead_hours)
     with context.db.write() as session:
-        queue_due_reminders(session, leads, now)
+        queue_due_reminders(session, leads, now, context.settings.default_language)
 
 
 # --- coverage alert ------------------------------------------------------------------------
@@ -162,7 +160,7 @@ def _slot_time(rfc3339: str) -> str:
 
 def _coverage_key(context: AppContext, now: datetime) -> str | None:
     settings = context.settings
-    alert_time = time.fromisoformat(settings.coverage_alert_time)
+    alert_time = parse_clock_time(settings.coverage_alert_time)
     return coverage_run_key(now.astimezone(settings.zone), alert_time)
 
 

@@ -8,6 +8,7 @@ change it announces commits.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol, TypedDict
@@ -15,11 +16,21 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from watchroster import i18n
 from watchroster.auth.models import User
+from watchroster.bookings import buddies
+from watchroster.bookings.buddies import BuddyRules
 from watchroster.bookings.models import Booking, BookingFields, Report, ShiftSchedule
+from watchroster.bookings.schemas import shown_buddy_name
+from watchroster.logs import mask_phone
 from watchroster.outbox.service import queue_message, queue_message_raw
+from watchroster.phones import may_receive_messages
 from watchroster.rawsql import RawTransaction
 from watchroster.schedules.models import Schedule
+
+log = logging.getLogger("watchroster.bookings")
+
+EN = i18n.SOURCE_LANGUAGE
 
 # Outbox `message_type` values (at most 32 characters).
 BOOKING_CONFIRMED = "booking_confirmed"
@@ -39,37 +50,60 @@ def _local(instant: datetime, zone: ZoneInfo) -> datetime:
     return instant.astimezone(zone)
 
 
-def shift_label(schedule_name: str, start: datetime, end: datetime, zone: ZoneInfo) -> str:
-    """`Friday patrol, Fri 2 May 18:00-21:00` (the end date too when the shift crosses midnight)."""
+def _day(moment: datetime, lang: str) -> str:
+    if lang == i18n.SOURCE_LANGUAGE:
+        # The C locale's names are CLDR's English ones, at a third of Babel's cost (hot path).
+        return f"{moment:%a} {moment.day} {moment:%b}"
+    # Full names: CLDR's isiZulu abbreviations ("Mgq") are not what people read.
+    return i18n.format_day(moment, lang)
+
+
+def shift_label(
+    schedule_name: str, start: datetime, end: datetime, zone: ZoneInfo, lang: str = EN
+) -> str:
+    """`Friday patrol, Fri 2 May 18:00-21:00` (the end date too when the shift crosses midnight);
+    day and month names in `lang`."""
     begin, finish = _local(start, zone), _local(end, zone)
-    day = f"{begin:%a} {begin.day} {begin:%b}"
     end_text = f"{finish:%H:%M}"
     if finish.date() != begin.date():
-        end_text = f"{finish:%a} {finish.day} {finish:%b} {end_text}"
-    return f"{schedule_name}, {day} {begin:%H:%M}-{end_text}"
+        end_text = f"{_day(finish, lang)} {end_text}"
+    return f"{schedule_name}, {_day(begin, lang)} {begin:%H:%M}-{end_text}"
 
 
-def booking_confirmed(label: str, buddy_name: str | None) -> str:
-    with_buddy = f" with {buddy_name}" if buddy_name else ""
-    return f"You are booked for {label}{with_buddy}. Thank you for patrolling!"
+def booking_confirmed(label: str, buddy_name: str | None, lang: str = EN) -> str:
+    _ = i18n.gettext_for(lang)
+    if buddy_name:
+        text = _("You are booked for %(shift)s with %(buddy)s. Thank you for patrolling!")
+        return text % {"shift": label, "buddy": buddy_name}
+    return _("You are booked for %(shift)s. Thank you for patrolling!") % {"shift": label}
 
 
-def buddy_booked(label: str, volunteer_name: str | None) -> str:
-    who = volunteer_name or "A volunteer"
-    return f"{who} booked {label} and named you as patrol buddy."
+def buddy_booked(label: str, volunteer_name: str | None, lang: str = EN) -> str:
+    _ = i18n.gettext_for(lang)
+    if volunteer_name:
+        text = _("%(name)s booked %(shift)s and named you as patrol buddy.")
+        return text % {"name": volunteer_name, "shift": label}
+    return _("A volunteer booked %(shift)s and named you as patrol buddy.") % {"shift": label}
 
 
-def booking_canceled(label: str) -> str:
-    return f"Your booking for {label} was cancelled by a coordinator."
+def booking_canceled(label: str, lang: str = EN) -> str:
+    _ = i18n.gettext_for(lang)
+    return _("Your booking for %(shift)s was cancelled by a coordinator.") % {"shift": label}
 
 
-def buddy_canceled(label: str, volunteer_name: str | None) -> str:
-    who = f"{volunteer_name}'s" if volunteer_name else "The"
-    return f"{who} booking for {label}, where you were patrol buddy, was cancelled."
+def buddy_canceled(label: str, volunteer_name: str | None, lang: str = EN) -> str:
+    _ = i18n.gettext_for(lang)
+    if volunteer_name:
+        text = _("%(name)s's booking for %(shift)s, where you were patrol buddy, was cancelled.")
+        return text % {"name": volunteer_name, "shift": label}
+    text = _("The booking for %(shift)s, where you were patrol buddy, was cancelled.")
+    return text % {"shift": label}
 
 
-def reminder(label: str, lead_hours: int) -> str:
-    return f"Reminder: your patrol shift {label} starts in about {lead_hours} h."
+def reminder(label: str, lead_hours: int, lang: str = EN) -> str:
+    _ = i18n.gettext_for(lang)
+    text = _("Reminder: your patrol shift %(shift)s starts in about %(hours)d h.")
+    return text % {"shift": label, "hours": lead_hours}
 
 
 def incident_alert(label: str, reporter_name: str | None, message: str) -> str:
@@ -102,11 +136,18 @@ class Contact(Protocol):
     def channel(self) -> str: ...
     @property
     def name(self) -> str | None: ...
+    @property
+    def language(self) -> str | None: ...
 
 
-def label_of(booking: BookingFields, schedule: ShiftSchedule) -> str:
+def language_of(to: Contact | None, rules: BuddyRules) -> str:
+    """The recipient's chosen language, else WATCHROSTER_DEFAULT_LANGUAGE."""
+    return i18n.message_language(to.language if to is not None else None, rules.default_language)
+
+
+def label_of(booking: BookingFields, schedule: ShiftSchedule, lang: str = EN) -> str:
     zone = ZoneInfo(schedule.timezone)
-    return shift_label(schedule.name, booking.shift_start, booking.shift_end, zone)
+    return shift_label(schedule.name, booking.shift_start, booking.shift_end, zone, lang)
 
 
 class _Message(TypedDict):
@@ -126,25 +167,66 @@ def _queue(
     *,
     now: datetime,
     dedupe_key: str,
-    phone: str | None = None,
-) -> None:
-    """Queue to a member (their phone and channel), or else to a bare phone number, if any."""
-    recipient = to.phone if to is not None else phone
-    if not recipient:
-        return  # erased members and phoneless buddies get nothing
-    channel = to.channel if to is not None else None
+    allowed_regions: str | None = None,
+) -> bool:
+    """Queue to a member (their phone and channel); True when a new outbox row was written.
+
+    With `allowed_regions` a number outside them is not queued at all; without, the dispatcher
+    still refuses to send it (`phones.may_receive_messages` decides in both places).
+    """
+    recipient = to.phone if to is not None else None
+    if to is None or not recipient:
+        return False  # erased members and phoneless buddies get nothing
+    if allowed_regions is not None and not may_receive_messages(recipient, allowed_regions):
+        log.warning("%s not queued for %s: region not allowed", kind, mask_phone(recipient))
+        return False
     message = _Message(
         message_type=kind,
         recipient=recipient,
         body=body,
         now=now,
-        channel=channel,
+        channel=to.channel,
         dedupe_key=dedupe_key,
     )
     if isinstance(target, RawTransaction):  # the booking hot path (`bookings.create`)
-        queue_message_raw(target, **message)
-    else:
-        queue_message(target, **message)
+        return queue_message_raw(target, **message) is not None
+    return queue_message(target, **message) is not None
+
+
+def _tell_other(
+    target: Session | RawTransaction,
+    kind: str,
+    to: Contact | None,
+    body: str,
+    *,
+    now: datetime,
+    dedupe_key: str,
+    actor_id: int,
+    rules: BuddyRules,
+    used: buddies.Usage | None = None,
+) -> bool:
+    """A notice to someone other than the person acting: only to a registered, active member
+    (`to`; never to a bare number someone typed), and only within the actor's daily allowance.
+    True when it was queued. `used`: the actor's allowance if the caller has just read it."""
+    if to is None or not to.phone:
+        return False
+    if used is None:
+        used = buddies.usage(target, actor_id, now)
+    if not used.may_notify(rules):
+        log.info("%s not queued: user %s reached WATCHROSTER_BUDDY_NOTICES_PER_DAY", kind, actor_id)
+        return False
+    queued = _queue(
+        target,
+        kind,
+        to,
+        body,
+        now=now,
+        dedupe_key=dedupe_key,
+        allowed_regions=rules.allowed_regions,
+    )
+    if queued:
+        buddies.record(target, buddies.KIND_NOTICE, actor_id, to.phone, now)
+    return queued
 
 
 def notify_booked(
@@ -153,43 +235,83 @@ def notify_booked(
     schedule: ShiftSchedule,
     owner: Contact,
     buddy: Contact | None,
-) -> None:
-    """Confirmation to the volunteer; a notice to the buddy (a member, or a bare phone)."""
-    label, key = label_of(booking, schedule), f"booking:{booking.booking_id}"
-    now = booking.created_at
-    body = booking_confirmed(label, booking.buddy_name)
-    _queue(transaction, BOOKING_CONFIRMED, owner, body, now=now, dedupe_key=f"{key}:confirmed")
-    body = buddy_booked(label, owner.name)
+    *,
+    actor_id: int,
+    rules: BuddyRules,
+    used: buddies.Usage | None = None,
+) -> bool:
+    """Confirmation to the volunteer; a notice to the buddy if a registered, active member
+    within the volunteer's allowance. Returns whether the buddy was told."""
+    key, now = f"booking:{booking.booking_id}", booking.created_at
+    lang = language_of(owner, rules)
+    body = booking_confirmed(label_of(booking, schedule, lang), shown_buddy_name(booking), lang)
     _queue(
+        transaction,
+        BOOKING_CONFIRMED,
+        owner,
+        body,
+        now=now,
+        dedupe_key=f"{key}:confirmed",
+        allowed_regions=rules.allowed_regions,
+    )
+    lang = language_of(buddy, rules)
+    body = buddy_booked(label_of(booking, schedule, lang), owner.name, lang)
+    return _tell_other(
         transaction,
         BUDDY_BOOKED,
         buddy,
         body,
         now=now,
         dedupe_key=f"{key}:buddy",
-        phone=booking.buddy_phone,
+        actor_id=actor_id,
+        rules=rules,
+        used=used,
     )
 
 
+def _active_member(session: Session, user_id: int | None) -> User | None:
+    user = session.get(User, user_id) if user_id is not None else None
+    return user if user is not None and user.active and user.erased_at is None else None
+
+
 def notify_canceled(
-    session: Session, booking: Booking, schedule: Schedule, now: datetime, *, by_owner: bool
+    session: Session,
+    booking: Booking,
+    schedule: Schedule,
+    now: datetime,
+    *,
+    actor_id: int,
+    rules: BuddyRules,
 ) -> None:
-    """The buddy is always told; the volunteer only when someone else (a coordinator) cancelled."""
+    """The buddy is told (a registered, active member, within the actor's allowance); the
+    volunteer only when someone else (a coordinator) cancelled."""
     owner = session.get(User, booking.user_id)
-    buddy = session.get(User, booking.buddy_user_id) if booking.buddy_user_id else None
-    label, key = label_of(booking, schedule), f"booking:{booking.booking_id}"
-    if not by_owner:
-        body = booking_canceled(label)
-        _queue(session, BOOKING_CANCELED, owner, body, now=now, dedupe_key=f"{key}:canceled")
-    body = buddy_canceled(label, owner.name if owner is not None else None)
-    _queue(
+    key = f"booking:{booking.booking_id}"
+    if actor_id != booking.user_id:
+        lang = language_of(owner, rules)
+        body = booking_canceled(label_of(booking, schedule, lang), lang)
+        _queue(
+            session,
+            BOOKING_CANCELED,
+            owner,
+            body,
+            now=now,
+            dedupe_key=f"{key}:canceled",
+            allowed_regions=rules.allowed_regions,
+        )
+    buddy = _active_member(session, booking.buddy_user_id)
+    lang = language_of(buddy, rules)
+    label = label_of(booking, schedule, lang)
+    body = buddy_canceled(label, owner.name if owner is not None else None, lang)
+    _tell_other(
         session,
         BUDDY_CANCELED,
         buddy,
         body,
         now=now,
         dedupe_key=f"{key}:canceled:buddy",
-        phone=booking.buddy_phone,
+        actor_id=actor_id,
+        rules=rules,
     )
 
 

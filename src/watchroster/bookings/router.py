@@ -9,17 +9,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from watchroster.auth.deps import CurrentUser, TokenHash, principal_in
-from watchroster.bookings import create, service
+from watchroster.auth.deps import CurrentUser, Principal, TokenHash, principal_in
+from watchroster.bookings import create, idempotency, service
+from watchroster.bookings.buddies import BuddyRules
+from watchroster.bookings.idempotency import IdempotencyKeyHeader, Reply, RequestKey
 from watchroster.bookings.schemas import (
     DEFAULT_PAGE,
-    MAX_ID,
     MAX_OFFSET,
     MAX_PAGE,
     AttendanceUpdate,
     BookingCreate,
+    BookingCreated,
     BookingDetail,
     BookingOut,
     BookingPage,
@@ -29,20 +31,31 @@ from watchroster.bookings.schemas import (
 )
 from watchroster.config import Settings
 from watchroster.deps import ClockDep, DbDep, SettingsDep, context_of
+from watchroster.fields import PathId, QueryId
 from watchroster.rawsql import RawTransaction
-from watchroster.timefmt import parse_bound
+from watchroster.timefmt import BOUND_PATTERN, parse_bound
 
 router = APIRouter(tags=["bookings"])
 
-BookingId = Annotated[int, Path(ge=1, le=MAX_ID)]
-IdFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+BookingId = PathId
+IdFilter = QueryId
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size, 1..200.")]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 FromBound = Annotated[
     str | None,
-    Query(alias="from", description="Date (YYYY-MM-DD, group zone) or RFC 3339, inclusive."),
+    Query(
+        alias="from",
+        description="Date (YYYY-MM-DD, group zone) or RFC 3339, inclusive.",
+        json_schema_extra={"pattern": BOUND_PATTERN},
+    ),
 ]
-ToBound = Annotated[str | None, Query(description="Date (inclusive) or RFC 3339 (exclusive).")]
+ToBound = Annotated[
+    str | None,
+    Query(
+        description="Date (inclusive) or RFC 3339 (exclusive).",
+        json_schema_extra={"pattern": BOUND_PATTERN},
+    ),
+]
 
 Bound = datetime | None
 
@@ -58,34 +71,67 @@ _CONFLICTS: dict[int | str, dict[str, Any]] = {
     **_ERRORS,
     409: {"description": "slot taken, overlap, or the shift's state forbids it"},
 }
+_LIST_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: _ERRORS[400],
+    401: _ERRORS[401],
+    403: {"description": "user_id is for admins"},
+}
+_REPORT_ERRORS: dict[int | str, dict[str, Any]] = {400: _ERRORS[400], 401: _ERRORS[401]}
+# The endpoints that take an Idempotency-Key (see `idempotency`).
+_KEYED: dict[int | str, dict[str, Any]] = {
+    **_CONFLICTS,
+    201: {"headers": idempotency.REPLAYED_RESPONSE_HEADER},
+    409: {"description": f"{_CONFLICTS[409]['description']}; {idempotency.CONFLICT_DESCRIPTION}"},
+    422: {"description": idempotency.REUSED_DESCRIPTION},
+}
 
 
-@router.post("/bookings", status_code=201, response_model=BookingOut, responses=_CONFLICTS)
-async def create_booking(body: BookingCreate, token_hash: TokenHash, request: Request) -> Response:
+@router.post("/bookings", status_code=201, response_model=BookingCreated, responses=_KEYED)
+async def create_booking(
+    body: BookingCreate,
+    token_hash: TokenHash,
+    request: Request,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
     """Book one shift occurrence (optionally with a buddy) for the caller."""
     # The hot path (see `bookings.create`): the token is checked inside the booking's own
     # transaction, and the response is serialised once, here, rather than validated again.
     context = context_of(request)
     now, region = context.clock(), context.settings.default_region
+    rules = BuddyRules.of(context.settings)
 
-    def book(transaction: RawTransaction) -> BookingOut:
+    def booked(transaction: RawTransaction, caller: Principal) -> BookingCreated:
+        booking, schedule = create.create_booking(transaction, caller, body, now, region, rules)
+        return BookingCreated.of_new(booking, schedule, booking.buddy_notified)
+
+    if idempotency_key is None:  # no extra statement on the common path
+        created = await context.writes.run(lambda t: booked(t, principal_in(t, token_hash, now)))
+        return Response(created.model_dump_json(), status_code=201, media_type="application/json")
+    key = RequestKey.of(idempotency_key, "POST", request.url.path, body)
+
+    def book_once(transaction: RawTransaction) -> Reply:
         caller = principal_in(transaction, token_hash, now)
-        booking, schedule = create.create_booking(transaction, caller, body, now, region)
-        return BookingOut.of(booking, schedule)
+        return idempotency.once(
+            transaction,
+            caller.user_id,
+            key,
+            now,
+            lambda: Reply(201, booked(transaction, caller).model_dump_json()),
+        )
 
-    booking = await context.writes.run(book)
-    return Response(booking.model_dump_json(), status_code=201, media_type="application/json")
+    return (await context.writes.run(book_once)).response()
 
 
 def _bounds(settings: Settings, from_: str | None, to: str | None) -> tuple[Bound, Bound]:
     """`from`/`to` query values as instants; bare dates are days in the group's zone."""
     zone = settings.zone
-    start = parse_bound(from_, "from", zone, end_of_day=False) if from_ else None
-    end = parse_bound(to, "to", zone, end_of_day=True) if to else None
+    # `is not None`: an empty `from=` or `to=` is a malformed bound (400), not a missing one.
+    start = parse_bound(from_, "from", zone, end_of_day=False) if from_ is not None else None
+    end = parse_bound(to, "to", zone, end_of_day=True) if to is not None else None
     return start, end
 
 
-@router.get("/bookings", response_model=BookingPage, responses=_ERRORS)
+@router.get("/bookings", response_model=BookingPage, responses=_LIST_ERRORS)
 def list_bookings(
     caller: CurrentUser,
     db: DbDep,
@@ -120,11 +166,11 @@ def get_booking(booking_id: BookingId, caller: CurrentUser, db: DbDep) -> Bookin
 
 @router.delete("/bookings/{booking_id}", status_code=204, responses=_CONFLICTS)
 def cancel_booking(
-    booking_id: BookingId, caller: CurrentUser, db: DbDep, clock: ClockDep
+    booking_id: BookingId, caller: CurrentUser, db: DbDep, clock: ClockDep, settings: SettingsDep
 ) -> Response:
     """Cancel before the shift starts; the slot is free again at once."""
     with db.write() as session:
-        service.cancel_booking(session, caller, booking_id, clock())
+        service.cancel_booking(session, caller, booking_id, clock(), BuddyRules.of(settings))
     return Response(status_code=204)
 
 
@@ -153,17 +199,33 @@ def post_attendance(
 
 
 @router.post(
-    "/bookings/{booking_id}/report", status_code=201, response_model=ReportOut, responses=_CONFLICTS
+    "/bookings/{booking_id}/report", status_code=201, response_model=ReportOut, responses=_KEYED
 )
 def file_report(
-    booking_id: BookingId, body: ReportCreate, caller: CurrentUser, db: DbDep, clock: ClockDep
-) -> ReportOut:
+    booking_id: BookingId,
+    body: ReportCreate,
+    caller: CurrentUser,
+    db: DbDep,
+    clock: ClockDep,
+    request: Request,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
     """File an incident report on a started shift; severity 2 alerts the admins."""
+    now = clock()
+    key = None
+    if idempotency_key is not None:
+        key = RequestKey.of(idempotency_key, "POST", request.url.path, body)
     with db.write() as session:
-        return ReportOut.of(service.file_report(session, caller, booking_id, body, clock()))
+
+        def filed() -> Reply:
+            report = service.file_report(session, caller, booking_id, body, now)
+            return Reply(201, ReportOut.of(report).model_dump_json())
+
+        reply = idempotency.once_in_session(session, caller.user_id, key, now, filed)
+    return reply.response()
 
 
-@router.get("/reports", response_model=ReportPage, responses=_ERRORS)
+@router.get("/reports", response_model=ReportPage, responses=_REPORT_ERRORS)
 def list_reports(
     caller: CurrentUser,
     db: DbDep,

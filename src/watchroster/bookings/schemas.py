@@ -7,17 +7,23 @@ Request models list the writable fields and nothing else (`extra="forbid"`): `us
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Self
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    WithJsonSchema,
+    field_validator,
+)
 
 from watchroster.bookings.models import BookingFields, Report, ShiftSchedule
-from watchroster.timefmt import to_rfc3339
+from watchroster.fields import Id, Instant, Line, MultilineText
+from watchroster.timefmt import INSTANT_PATTERN, to_rfc3339
 
-# Ids are 32-bit in the database; larger values would fail inside the driver instead of as a 400.
-MAX_ID = 2**31 - 1
-DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
 MAX_PAGE = 200
 DEFAULT_PAGE = 50
 # An offset past any real history; keeps absurd values out of the SQL.
@@ -33,22 +39,32 @@ def _blank_to_none(value: str | None) -> str | None:
 
 
 class BookingCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"schedule_id": 1, "start_time": "2026-12-04T18:00:00+02:00", "buddy_name": "Sipho"}
+            ]
+        },
+    )
 
-    schedule_id: DbId
+    schedule_id: Id
     start_time: str = Field(
         max_length=64,
         description="RFC 3339 start of the occurrence; any UTC offset naming the same instant.",
+        json_schema_extra={"pattern": INSTANT_PATTERN, "format": "date-time"},
     )
-    buddy_phone: str | None = Field(default=None, max_length=32)
-    buddy_name: str | None = Field(default=None, max_length=100)
-    buddy_user_id: DbId | None = None
+    buddy_phone: Line | None = Field(default=None, max_length=32)
+    buddy_name: Line | None = Field(default=None, max_length=100)
+    buddy_user_id: Id | None = None
 
     _names = field_validator("buddy_name", "buddy_phone")(_blank_to_none)
 
 
 class AttendanceUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"attended": True, "buddy_attended": True}]}
+    )
 
     attended: StrictBool
     buddy_attended: StrictBool | None = Field(
@@ -57,11 +73,14 @@ class AttendanceUpdate(BaseModel):
 
 
 class ReportCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"severity": 1, "message": "Gate on 5th Ave left open"}]},
+    )
 
     # The range is checked by the service so the error reads exactly "severity must be 0, 1 or 2".
     severity: StrictInt = Field(json_schema_extra={"enum": list(SEVERITIES)})
-    message: str = Field(min_length=1, max_length=4000)
+    message: MultilineText = Field(min_length=1, max_length=4000)
 
     @field_validator("message")
     @classmethod
@@ -77,7 +96,7 @@ class ReportOut(BaseModel):
     user_id: int
     severity: int
     message: str
-    created_at: str = Field(description="RFC 3339, UTC.")
+    created_at: Instant = Field(description="RFC 3339, UTC.")
 
     @classmethod
     def of(cls, report: Report) -> ReportOut:
@@ -91,6 +110,21 @@ class ReportOut(BaseModel):
         )
 
 
+def shown_buddy_name(booking: BookingFields) -> str | None:
+    """The buddy's name as responses, pages and texts show it: a registered member's first name
+    only (naming a member must not reveal their full name, issue #9); an unregistered buddy's
+    name as the volunteer typed it."""
+    if booking.buddy_user_id is None:
+        return booking.buddy_name
+    return first_name(booking.buddy_name)
+
+
+def first_name(name: str | None) -> str | None:
+    """`"Sipho Dlamini"` → `"Sipho"`."""
+    words = name.split() if name else []
+    return words[0] if words else None
+
+
 def _utc(value: datetime | None) -> str | None:
     return None if value is None else to_rfc3339(value)
 
@@ -100,18 +134,18 @@ class BookingOut(BaseModel):
     user_id: int
     schedule_id: int
     schedule_name: str
-    start_time: str = Field(description="RFC 3339 with the schedule's local offset.")
-    end_time: str
+    start_time: Instant = Field(description="RFC 3339 with the schedule's local offset.")
+    end_time: Instant
     buddy_user_id: int | None
     buddy_name: str | None
     attended: bool
     buddy_attended: bool | None
-    attendance_recorded_at: str | None = Field(description="RFC 3339, UTC; null: not recorded.")
-    canceled_at: str | None
-    created_at: str
+    attendance_recorded_at: Instant | None = Field(description="RFC 3339, UTC; null: not recorded.")
+    canceled_at: Instant | None
+    created_at: Instant
 
     @classmethod
-    def of(cls, booking: BookingFields, schedule: ShiftSchedule) -> BookingOut:
+    def of(cls, booking: BookingFields, schedule: ShiftSchedule) -> Self:
         zone = ZoneInfo(schedule.timezone)
         return cls(
             booking_id=booking.booking_id,
@@ -121,13 +155,39 @@ class BookingOut(BaseModel):
             start_time=to_rfc3339(booking.shift_start, zone),
             end_time=to_rfc3339(booking.shift_end, zone),
             buddy_user_id=booking.buddy_user_id,
-            buddy_name=booking.buddy_name,
+            buddy_name=shown_buddy_name(booking),
             attended=booking.attended,
             buddy_attended=booking.buddy_attended,
             attendance_recorded_at=_utc(booking.attendance_recorded_at),
             canceled_at=_utc(booking.canceled_at),
             created_at=to_rfc3339(booking.created_at),
         )
+
+
+# Declared boolean: the field is left out, never null, when the booking names no buddy.
+BuddyNotified = Annotated[bool | None, WithJsonSchema({"type": "boolean"})]
+
+
+class BookingCreated(BookingOut):
+    """The answer to POST /bookings: the booking, and whether its buddy was told."""
+
+    buddy_notified: BuddyNotified = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description=(
+            "Only when a buddy is named: whether a notice was queued for them. False when the "
+            "buddy is not a registered, active member, their number is outside the allowed "
+            "regions, or you reached your daily number of notices to other people."
+        ),
+    )
+
+    @classmethod
+    def of_new(
+        cls, booking: BookingFields, schedule: ShiftSchedule, buddy_notified: bool | None
+    ) -> BookingCreated:
+        created = cls.of(booking, schedule)
+        created.buddy_notified = buddy_notified
+        return created
 
 
 class BookingDetail(BookingOut):

@@ -16,9 +16,11 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from watchroster import metrics
 from watchroster.auth.deps import Principal
 from watchroster.auth.models import ROLE_ADMIN, User
 from watchroster.bookings import messages
+from watchroster.bookings.buddies import DEFAULT_RULES, BuddyRules
 from watchroster.bookings.models import Booking, Report
 from watchroster.bookings.schemas import SEVERITIES, AttendanceUpdate, ReportCreate
 from watchroster.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -63,11 +65,30 @@ def get_booking(
     return booking, schedule, list(reports)
 
 
-def cancel_booking(session: Session, caller: Principal, booking_id: int, now: datetime) -> None:
+def _lock_user(session: Session, user_id: int) -> None:
+    """Serialise one user's writes on PostgreSQL (SQLite runs one writer at a time), so the daily
+    limits in `buddies` cannot be passed by parallel requests. Taken before the booking row, as
+    the booking path takes the caller's row before anything else. NO KEY UPDATE: bookings that
+    merely reference this user (foreign keys) are not blocked."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            select(User.user_id).where(User.user_id == user_id).with_for_update(key_share=True)
+        )
+
+
+def cancel_booking(
+    session: Session,
+    caller: Principal,
+    booking_id: int,
+    now: datetime,
+    rules: BuddyRules = DEFAULT_RULES,
+) -> None:
     """Cancel a booking that has not started; the row stays and the slot is free at once.
 
-    Cancelling a cancelled booking changes nothing (DELETE is idempotent).
+    Cancelling a cancelled booking changes nothing (DELETE is idempotent). `rules`
+    (`BuddyRules.of(settings)`) limit the notice to the buddy.
     """
+    _lock_user(session, caller.user_id)
     booking, schedule = _load(session, booking_id, lock=True)
     _require_owner_or_admin(booking, caller)
     if booking.canceled_at is not None:
@@ -76,11 +97,13 @@ def cancel_booking(session: Session, caller: Principal, booking_id: int, now: da
         raise Conflict("the shift has already started", code="shift_started")
     booking.canceled_at = now
     session.flush()
-    by_owner = caller.user_id == booking.user_id
-    messages.notify_canceled(session, booking, schedule, now, by_owner=by_owner)
+    metrics.BOOKINGS_CANCELLED.inc()
+    messages.notify_canceled(session, booking, schedule, now, actor_id=caller.user_id, rules=rules)
 
 
-def cancel_future_bookings_of_user(session: Session, user_id: int, now: datetime) -> int:
+def cancel_future_bookings_of_user(
+    session: Session, user_id: int, now: datetime, rules: BuddyRules = DEFAULT_RULES
+) -> int:
     """Cancel every booking of `user_id` that has not started; returns how many.
 
     Called when an account is erased (DELETE /me). The rows stay, cancelled, for history; each
@@ -99,7 +122,7 @@ def cancel_future_bookings_of_user(session: Session, user_id: int, now: datetime
         booking.canceled_at = now
     session.flush()
     for booking, schedule in rows:
-        messages.notify_canceled(session, booking, schedule, now, by_owner=True)
+        messages.notify_canceled(session, booking, schedule, now, actor_id=user_id, rules=rules)
     return len(rows)
 
 
@@ -263,3 +286,45 @@ def list_reports(
     query = query.order_by(Report.created_at.desc(), Report.report_id.desc())
     rows = session.scalars(query.limit(page.limit + 1).offset(page.offset)).all()
     return page.cut(rows)
+
+
+# --- for the web pages -----------------------------------------------------------------------
+
+
+def held_slot(
+    session: Session, user_id: int, schedule_id: int, shift_start: datetime
+) -> int | None:
+    """The id of `user_id`'s active booking of exactly this slot, if they hold it.
+
+    A resubmitted booking form is refused (the slot is taken, by the same person); the page
+    asks this to answer "booked" instead of "sorry" to the one who did book.
+    """
+    booking_id: int | None = session.scalar(
+        select(Booking.booking_id).where(
+            Booking.user_id == user_id,
+            Booking.schedule_id == schedule_id,
+            Booking.shift_start == shift_start,
+            Booking.canceled_at.is_(None),
+        )
+    )
+    return booking_id
+
+
+def bookings_as_buddy(
+    session: Session, user_id: int, start: datetime, limit: int
+) -> list[tuple[Booking, Schedule, str | None]]:
+    """Active bookings from `start` on where `user_id` is the registered buddy, soonest first,
+    each with the booker's name (pages show its first word only)."""
+    rows = session.execute(
+        select(Booking, Schedule, User.name)
+        .join(Schedule, Schedule.schedule_id == Booking.schedule_id)
+        .join(User, User.user_id == Booking.user_id)
+        .where(
+            Booking.buddy_user_id == user_id,
+            Booking.canceled_at.is_(None),
+            Booking.shift_start >= start,
+        )
+        .order_by(Booking.shift_start, Booking.booking_id)
+        .limit(limit)
+    ).all()
+    return [(booking, schedule, name) for booking, schedule, name in rows]

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from watchroster import metrics
 from watchroster.clock import Clock, system_clock
 from watchroster.config import Settings
 from watchroster.db import Database
@@ -49,6 +50,7 @@ from watchroster.outbox.providers import (
     TransientSendError,
 )
 from watchroster.outbox.service import PayloadUnreadable, open_payload
+from watchroster.phones import may_receive_messages, recipient_region
 
 log = logging.getLogger("watchroster.outbox")
 
@@ -162,6 +164,8 @@ class Dispatcher:
     def attempt(self, message: Claimed) -> Outcome:
         """Try to deliver one claimed message (no transaction open); returns its new state."""
         now = self.clock()
+        if not may_receive_messages(message.recipient, self.settings.otp_allowed_regions):
+            return self._refuse_region(message)
         if message.expires_at is not None and message.expires_at <= now:
             return replace(Outcome.unchanged(message), status=STATUS_EXPIRED)
         if now >= message.claimed_until - self._lease_margin():
@@ -181,7 +185,23 @@ class Dispatcher:
             body=body,
             params=params,
         )
-        return self._send(message, provider, outgoing)
+        outcome = self._send(message, provider, outgoing)
+        metrics.count_delivery(provider.name, outcome)
+        return outcome
+
+    def _refuse_region(self, message: Claimed) -> Outcome:
+        """The last line against SMS pumping: whatever queued it, a message to a number outside
+        the allowed regions never reaches a provider (and is not retried)."""
+        region = recipient_region(message.recipient) or "unknown"
+        error = f"recipient's region ({region}) is not in WATCHROSTER_OTP_ALLOWED_REGIONS"
+        log.warning(
+            "outbox #%d (%s) to %s not sent: %s",
+            message.outbox_id,
+            message.message_type,
+            mask_phone(message.recipient),
+            error,
+        )
+        return failed(message, error)
 
     def _provider_for(self, message: Claimed) -> tuple[Provider, str]:
         wanted = message.channel or self.providers.primary.channel

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from watchroster import metrics
 from watchroster.context import AppContext
 from watchroster.outbox.models import JobRun
 
@@ -25,6 +26,17 @@ class PeriodicJob:
     name: str
     run_key: Callable[[AppContext, datetime], str | None]
     run: Callable[[AppContext, datetime], None]
+
+
+# The jobs a runner runs unless it is given its own. The entry point (`cli.py`) hands them over
+# with `install_jobs`: the features that define jobs import the outbox, so the outbox must not
+# import them.
+_installed: list[PeriodicJob] = []
+
+
+def install_jobs(jobs: Iterable[PeriodicJob]) -> None:
+    """Make `jobs` the ones every `JobRunner` created without `jobs=` runs."""
+    _installed[:] = jobs
 
 
 class JobRunner:
@@ -50,12 +62,7 @@ class JobRunner:
 
     @property
     def jobs(self) -> Sequence[PeriodicJob]:
-        if self._jobs is None:
-            # Imported late: the features that define jobs import the outbox in turn.
-            from watchroster.periodic import periodic_jobs
-
-            self._jobs = periodic_jobs()
-        return self._jobs
+        return tuple(_installed) if self._jobs is None else self._jobs
 
     def run_due(self) -> list[tuple[str, str]]:
         """Run every job whose current run is due and unclaimed; returns the (name, key) runs
@@ -89,6 +96,7 @@ class JobRunner:
             job.run(self.context, now)
         except Exception:
             log.exception("job %s run %s failed", job.name, key)
+            metrics.JOB_RUNS.labels(job.name, "failed").inc()
             return False
         with self.context.db.write() as session:
             session.execute(
@@ -97,4 +105,5 @@ class JobRunner:
                 .values(finished_at=self.context.clock())
                 .execution_options(synchronize_session=False)
             )
+        metrics.JOB_RUNS.labels(job.name, "ok").inc()
         return True

@@ -9,19 +9,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from watchroster.auth.deps import AdminUser
 from watchroster.deps import ClockDep, DbDep
+from watchroster.fields import PathId
 from watchroster.logs import mask_phone
 from watchroster.outbox import operations
-from watchroster.outbox.models import OutboxMessage
+from watchroster.outbox.models import STATUSES, OutboxMessage
 
 router = APIRouter(tags=["outbox"])
-
-# Ids are 32-bit integers in the database; larger path values are refused as invalid up front.
-MAX_ID = 2**31 - 1
 
 
 class OutboxMessageOut(BaseModel):
@@ -57,13 +55,20 @@ class OutboxMessageOut(BaseModel):
 @router.get(
     "/admin/outbox",
     response_model=list[OutboxMessageOut],
-    responses={400: {"description": "unknown status or limit out of range"}},
+    responses={
+        400: {"description": "unknown status or limit out of range"},
+        403: {"description": "admins only"},
+    },
 )
 def list_outbox(
     _admin: AdminUser,
     db: DbDep,
     status: Annotated[
-        str | None, Query(description="pending, sent, failed or expired; default all.")
+        str | None,
+        Query(
+            description="pending, sent, failed or expired; default all.",
+            json_schema_extra={"enum": list(STATUSES)},
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[OutboxMessageOut]:
@@ -78,12 +83,13 @@ def list_outbox(
     "/admin/outbox/{outbox_id}/retry",
     response_model=OutboxMessageOut,
     responses={
+        403: {"description": "admins only"},
         404: {"description": "no such message"},
         409: {"description": "the message is pending or already sent"},
     },
 )
 def retry_outbox_message(
-    outbox_id: Annotated[int, Path(ge=1, le=MAX_ID)], _admin: AdminUser, db: DbDep, clock: ClockDep
+    outbox_id: PathId, _admin: AdminUser, db: DbDep, clock: ClockDep
 ) -> OutboxMessageOut:
     """Send a failed or expired message again (due now, attempts reset)."""
     with db.write() as session:

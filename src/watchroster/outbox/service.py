@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -131,10 +131,6 @@ def _insert_statement(dialect: str) -> Any:
 
 
 _RAW_INSERT = Prepared(_insert_statement)
-
-
-def find_by_dedupe_key(session: Session, dedupe_key: str) -> OutboxMessage | None:
-    return session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))
 
 
 def _fernet(secret_key: str) -> Fernet:

@@ -29,11 +29,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from watchroster.schedules.cron import CronSpec, parse_cron
 
-__all__ = ["Occurrence", "ScheduleRule", "is_occurrence", "occurrences"]
+__all__ = ["Occurrence", "ScheduleRule", "is_occurrence", "next_occurrence", "occurrences"]
 
 _DAY = timedelta(days=1)
 _MINUTE = timedelta(minutes=1)
 _ZERO = timedelta(0)
+# next_occurrence looks this far ahead first: a dense expression fires within it, and a short
+# window keeps `_expand` from building a whole day of starts to return the first one.
+_FIRST_PROBE = timedelta(hours=1)
 # Keeps every date computed below (a day either side, a month ahead) inside date's range.
 _EARLIEST = datetime(2, 1, 1, tzinfo=UTC)
 _LATEST = datetime(9998, 1, 1, tzinfo=UTC)
@@ -108,6 +111,22 @@ def is_occurrence(rule: ScheduleRule, instant: datetime) -> bool:
     start = _as_utc(instant, "instant")
     found = next(occurrences(rule, start, start + timedelta(microseconds=1)), None)
     return found is not None and found.start == instant  # not a clamped stand-in
+
+
+def next_occurrence(rule: ScheduleRule, at: datetime, before: datetime) -> Occurrence | None:
+    """The first occurrence with at <= start < before, or None.
+
+    Jumps: the search steps through the month tables to the next matching day, so a schedule
+    that fires once a year (29 February: once in four) costs about as much as a daily one, and
+    the answer is the first item of `occurrences(rule, at, before)` by construction.
+    """
+    start = _as_utc(at, "at")
+    end = _as_utc(before, "before")
+    probe_end = min(start + _FIRST_PROBE, end)  # start is clamped to year 9998: no overflow
+    found = next(_generate(rule, start, probe_end), None)
+    if found is None and probe_end < end:
+        found = next(_generate(rule, probe_end, end), None)
+    return found
 
 
 def _generate(rule: ScheduleRule, start: datetime, end: datetime) -> Iterator[Occurrence]:

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from datetime import date
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
 
+from watchroster.fields import Day, Instant, Name
 from watchroster.schedules.cron import CronError, parse_cron
+from watchroster.timefmt import check_zone
 
-Name = Annotated[str, Field(min_length=1, max_length=100)]
 Duration = Annotated[int, Field(gt=0, le=1440, description="Shift length in minutes (1..1440).")]
 
 
@@ -24,11 +32,7 @@ def _check_cron(value: str) -> str:
 
 
 def _check_zone(value: str) -> str:
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown IANA time zone {value!r}") from exc
-    return value
+    return check_zone(value)
 
 
 class ScheduleOut(BaseModel):
@@ -45,7 +49,20 @@ class ScheduleOut(BaseModel):
 
 
 class ScheduleCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Friday evening patrol",
+                    "cron_expr": "0 18 * 5-8 FRI",
+                    "duration_minutes": 180,
+                    "start_date": "2027-05-01",
+                    "end_date": "2027-08-31",
+                }
+            ]
+        },
+    )
 
     name: Name
     cron_expr: str = Field(
@@ -54,10 +71,10 @@ class ScheduleCreate(BaseModel):
     timezone: str | None = Field(
         default=None, description="IANA zone; defaults to WATCHROSTER_TIMEZONE."
     )
-    start_date: date | None = Field(default=None, description="First local date (inclusive).")
-    end_date: date | None = Field(default=None, description="Last local date (inclusive).")
+    start_date: Day | None = Field(default=None, description="First local date (inclusive).")
+    end_date: Day | None = Field(default=None, description="Last local date (inclusive).")
     duration_minutes: Duration
-    active: bool = True
+    active: StrictBool = True  # strict: the schema says boolean, so 0 or "no" is a 400
 
     _cron = field_validator("cron_expr")(_check_cron)
 
@@ -76,15 +93,16 @@ class ScheduleCreate(BaseModel):
 class ScheduleUpdate(BaseModel):
     """Only the fields given change; `null` clears a seasonal bound."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"active": False}]})
 
-    name: Name | None = None
-    cron_expr: str | None = Field(default=None, max_length=120)
-    timezone: str | None = None
-    start_date: date | None = None
-    end_date: date | None = None
-    duration_minutes: Duration | None = None
-    active: bool | None = None
+    # Optional but never null (400), so `null` is left out of the documented schema.
+    name: Name | SkipJsonSchema[None] = None
+    cron_expr: Annotated[str, Field(max_length=120)] | SkipJsonSchema[None] = None
+    timezone: str | SkipJsonSchema[None] = None
+    start_date: Day | None = None
+    end_date: Day | None = None
+    duration_minutes: Duration | SkipJsonSchema[None] = None
+    active: StrictBool | SkipJsonSchema[None] = None
 
     @field_validator("cron_expr")
     @classmethod
@@ -107,8 +125,8 @@ class ScheduleUpdate(BaseModel):
 class SlotOut(BaseModel):
     schedule_id: int
     schedule_name: str
-    start_time: str = Field(description="RFC 3339 with the schedule's local offset.")
-    end_time: str
+    start_time: Instant = Field(description="RFC 3339 with the schedule's local offset.")
+    end_time: Instant
     available: bool
     booked_by: str | None = Field(
         default=None, description="First name of the volunteer (roster view only)."

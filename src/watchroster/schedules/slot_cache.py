@@ -1,10 +1,21 @@
-"""A per-process cache of schedule occurrences, one UTC day at a time, rendered for the API.
+"""A per-process cache of schedule occurrences, a chunk of time at a time, rendered for the API.
 
-Expanding 50 schedules over weeks and rendering each slot as RFC 3339 costs milliseconds per
-request; the answer only changes when a schedule does. The cache key is the schedule's whole
-definition (name, cron, zone, season, length) as read from the database on every request, so an
-edited schedule, from this process or any other, simply misses the cache: it can never serve a
-stale slot. Bookings are never cached; they are read fresh for every request.
+Expanding schedules and rendering each slot as RFC 3339 and JSON costs microseconds per slot; the
+answer only changes when a schedule does. The cache key is the schedule's whole definition (name,
+cron, zone, season, length) as read from the database on every request, so an edited schedule,
+from this process or any other, simply misses the cache: it can never serve a stale slot.
+Bookings are never cached; they are read fresh for every request.
+
+Each schedule's time is cut into chunks aligned to UTC midnight: a whole day for most schedules,
+down to 15 minutes for dense ones, so that no chunk holds more than a few dozen slots and a
+request that needs the first minutes of an every-minute schedule renders minutes, not a day. A
+chunk also records where the schedule's next non-empty chunk starts (found by
+`next_occurrence`, which jumps over months), so a walk never visits an empty day and a schedule
+that fires on 29 February costs one lookup per request, not 366.
+
+Memory is bounded by a budget of slots: the least recently used chunks are dropped first, so a
+year-long query over hundreds of schedules (a few thousand slots at most, see `availability`)
+neither thrashes the cache nor lets every-minute schedules fill memory.
 """
 
 from __future__ import annotations
@@ -12,17 +23,26 @@ from __future__ import annotations
 import functools
 import json
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from watchroster.schedules.cron import parse_cron
 from watchroster.schedules.models import Schedule
-from watchroster.schedules.recurrence import ScheduleRule, occurrences
+from watchroster.schedules.recurrence import ScheduleRule, next_occurrence, occurrences
 from watchroster.timefmt import to_rfc3339
 
 ONE_DAY = timedelta(days=1)
+# Chunk lengths in minutes, each dividing the one before, so every grid refines the coarser ones.
+CHUNK_MINUTES = (1440, 720, 360, 180, 60, 15)
+MAX_CHUNK_SLOTS = 32
+# How far ahead a chunk looks for the schedule's next slot: beyond any window a request may
+# ask for (366 days), so a walk that finds nothing before this point is finished.
+LOOKAHEAD = timedelta(days=400)
+DEFAULT_MAX_SLOTS = 100_000  # about 50 MB of rendered slots
 
 
 # The columns a `ScheduleView` is read from, in the order `ScheduleView.of_row` expects.
@@ -81,64 +101,163 @@ class CachedSlot(NamedTuple):
     available_json: str  # the slot's JSON object as served when it is open
 
 
-DayMap = dict[datetime, tuple[CachedSlot, ...]]
+class Chunk(NamedTuple):
+    slots: tuple[CachedSlot, ...]  # in start order
+    # Start of the schedule's next chunk that holds a slot, or a point beyond any window a walk
+    # from here may cover (see LOOKAHEAD) when there is none before it.
+    following: datetime
 
 
 def utc_day_start(instant: datetime) -> datetime:
     return instant.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-class SlotCache:
-    """Bounded: when full it starts again empty (simple, and a refill costs one request's work).
+@functools.lru_cache(maxsize=1024)
+def chunk_length(cron_expr: str) -> timedelta:
+    """The longest chunk in which the expression fires at most MAX_CHUNK_SLOTS times."""
+    minutes = parse_cron(cron_expr).minutes_of_day
+    for length in CHUNK_MINUTES[:-1]:
+        if _densest(minutes, length) <= MAX_CHUNK_SLOTS:
+            return timedelta(minutes=length)
+    return timedelta(minutes=CHUNK_MINUTES[-1])  # at most 15 slots, one a minute
 
-    Two levels, so a request hashes each schedule once, not once per schedule and day.
+
+def _densest(minutes: tuple[int, ...], length: int) -> int:
+    """The most firing times (minutes of the day, ascending) in any `length` minutes, wrapping
+    past midnight (a UTC chunk is a local window at any offset)."""
+    wrapped = minutes + tuple(m + 1440 for m in minutes)
+    most, low = 0, 0
+    for high, minute in enumerate(wrapped):
+        while wrapped[low] <= minute - length:
+            low += 1
+        most = max(most, high - low + 1)
+    return most
+
+
+class ScheduleSlots:
+    """One schedule's chunks in a `SlotCache`; a request looks its schedules up once each."""
+
+    __slots__ = ("_cache", "chunks", "length", "used", "view")
+
+    def __init__(self, view: ScheduleView, cache: SlotCache) -> None:
+        self.view = view
+        self.length = chunk_length(view.rule.cron_expr)
+        self.chunks: dict[datetime, Chunk] = {}
+        self.used: set[datetime] = set()  # chunks used since the cache last looked at them
+        self._cache = cache
+
+    def chunk_start(self, instant: datetime) -> datetime:
+        """Start of the chunk holding `instant`."""
+        return chunk_start(instant, self.length)
+
+    def chunk(self, start: datetime) -> Chunk:
+        """The chunk starting at `start` (a chunk boundary)."""
+        # The hot path of every request, so a hit takes no lock and one set insertion: each
+        # operation is atomic, and a chunk dropped by another thread meanwhile is still right.
+        found = self.chunks.get(start)
+        if found is None:
+            return self._cache.add(self, start)
+        self.used.add(start)
+        return found
+
+
+def chunk_start(instant: datetime, length: timedelta) -> datetime:
+    """Start of the chunk of `length` holding `instant` (chunks are aligned to UTC midnight)."""
+    day = utc_day_start(instant)
+    return day + (instant - day) // length * length
+
+
+class SlotCache:
+    """Rendered chunks of schedules, at most `max_slots` slots in all (an empty chunk counts as
+    one). Safe to share between threads.
+
+    Eviction is least recently used, approximated the way CLOCK does it: chunks queue in the
+    order they were rendered, and the oldest goes first unless it was used since it was last
+    looked at, in which case it goes to the back. A hit then costs one set insertion.
     """
 
-    def __init__(self, max_days: int = 100_000) -> None:
-        self._max_days = max_days
-        self._size = 0
-        self._schedules: dict[ScheduleView, DayMap] = {}
+    def __init__(self, max_slots: int = DEFAULT_MAX_SLOTS) -> None:
+        self._max_slots = max_slots
+        self._schedules: dict[ScheduleView, ScheduleSlots] = {}
+        self._queue: deque[tuple[ScheduleSlots, datetime]] = deque()
+        self._weight = 0
         self._lock = threading.Lock()
+        self.renders = 0  # chunks rendered so far (a walk pauses after each)
 
-    def days_of(self, view: ScheduleView) -> DayMap:
-        days = self._schedules.get(view)
-        if days is None:
-            with self._lock:
-                days = self._schedules.setdefault(view, {})
-        return days
+    @property
+    def weight(self) -> int:
+        """Slots held now (empty chunks count one each)."""
+        return self._weight
 
-    def day(self, view: ScheduleView, days: DayMap, day_start: datetime) -> tuple[CachedSlot, ...]:
-        """`view`'s slots on the UTC day starting at `day_start`; `days` is `days_of(view)`."""
-        slots = days.get(day_start)
-        if slots is None:
-            slots = _render_day(view, day_start)
+    def schedule(self, view: ScheduleView) -> ScheduleSlots:
+        found = self._schedules.get(view)
+        if found is None:
             with self._lock:
-                if self._size >= self._max_days:
-                    self._schedules.clear()
-                    self._size = 0
-                days[day_start] = slots
-                self._size += 1
-        return slots
+                found = self._schedules.setdefault(view, ScheduleSlots(view, self))
+        return found
+
+    def add(self, schedule: ScheduleSlots, start: datetime) -> Chunk:
+        """Render a chunk that `schedule` misses, keep it, and make room for it."""
+        # Rendered outside the lock: two threads may render the same chunk; the first one kept.
+        rendered = render_chunk(schedule.view, start, start + schedule.length)
+        with self._lock:
+            self.renders += 1
+            found = schedule.chunks.setdefault(start, rendered)
+            if found is rendered:
+                self._queue.append((schedule, start))
+                self._weight += _weight(rendered)
+                self._evict()
+        return found
+
+    def _evict(self) -> None:
+        second_chances = len(self._queue)  # each used chunk is spared once, then it can go
+        while self._weight > self._max_slots and len(self._queue) > 1:
+            schedule, start = self._queue.popleft()
+            if start in schedule.used and second_chances > 0:
+                schedule.used.discard(start)
+                self._queue.append((schedule, start))
+                second_chances -= 1
+                continue
+            schedule.used.discard(start)
+            self._weight -= _weight(schedule.chunks.pop(start))
+            if not schedule.chunks and self._schedules.get(schedule.view) is schedule:
+                del self._schedules[schedule.view]  # also bounds the map of schedules
 
     def clear(self) -> None:
         with self._lock:
+            for schedule in self._schedules.values():
+                schedule.chunks.clear()
+                schedule.used.clear()
             self._schedules.clear()
-            self._size = 0
+            self._queue.clear()
+            self._weight = 0
 
 
-def _render_day(view: ScheduleView, day_start: datetime) -> tuple[CachedSlot, ...]:
-    zone = ZoneInfo(view.rule.timezone)
-    rendered = []
-    for occ in occurrences(view.rule, day_start, day_start + ONE_DAY):
+def _weight(chunk: Chunk) -> int:
+    return len(chunk.slots) or 1
+
+
+def render_chunk(view: ScheduleView, start: datetime, end: datetime) -> Chunk:
+    """`view`'s slots in [start, end), rendered, and where its next slot's chunk starts."""
+    rule = view.rule
+    zone = ZoneInfo(rule.timezone)
+    # The slot's JSON, as json.dumps writes it, from a prefix encoded once per chunk.
+    prefix = json.dumps({"schedule_id": view.schedule_id, "schedule_name": view.name})[:-1]
+    slots = []
+    upcoming = None
+    # One expansion for the chunk and, unless the schedule is sparse, its next slot (a chunk
+    # length further on at most); a sparse schedule's next slot is found by a jump.
+    for occ in occurrences(rule, start, end + (end - start)):
+        if occ.start >= end:
+            upcoming = occ
+            break
         start_time, end_time = to_rfc3339(occ.start, zone), to_rfc3339(occ.end, zone)
-        body = {
-            "schedule_id": view.schedule_id,
-            "schedule_name": view.name,
-            "start_time": start_time,
-            "end_time": end_time,
-            "available": True,
-        }
-        rendered.append(
-            CachedSlot(occ.start, view.schedule_id, start_time, end_time, json.dumps(body))
+        body = (
+            f'{prefix}, "start_time": "{start_time}", "end_time": "{end_time}", "available": true}}'
         )
-    return tuple(rendered)
+        slots.append(CachedSlot(occ.start, view.schedule_id, start_time, end_time, body))
+    horizon = end + LOOKAHEAD
+    if upcoming is None:
+        upcoming = next_occurrence(rule, end + (end - start), horizon)
+    following = horizon if upcoming is None else chunk_start(upcoming.start, end - start)
+    return Chunk(tuple(slots), following)

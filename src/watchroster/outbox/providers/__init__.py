@@ -80,7 +80,7 @@ class ProviderSet:
 def build_provider(settings: Settings, backend: str) -> Provider:
     """Construct the adapter for `backend`; ValueError names any WATCHROSTER_* setting missing."""
     if backend == "console":
-        return ConsoleProvider()
+        return ConsoleProvider(masked_phones=True)
     if backend == "file":
         return FileProvider(settings.message_file)
     if backend == "twilio":

@@ -6,22 +6,26 @@ import json
 import sys
 from typing import TextIO
 
+from watchroster.logs import mask_phones
 from watchroster.outbox.providers.base import CHANNEL_SMS, OutgoingMessage
 
 
 class ConsoleProvider:
     """Prints one line per message to stdout.
 
-    This is the one place the full recipient and body (and so a login code) are written out on
-    purpose; production refuses this backend unless WATCHROSTER_ALLOW_DEV_MESSAGE_BACKEND is set.
+    The body is written out on purpose, login code included: a developer logs in with it
+    (production refuses this backend unless WATCHROSTER_ALLOW_DEV_MESSAGE_BACKEND is set). With
+    `masked_phones` (as `build_provider` makes it), phone numbers are masked like in every log
+    line, the recipient's and any in the body: a staging site's output lands in its logs.
     """
 
     name = "console"
     channel = CHANNEL_SMS
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    def __init__(self, stream: TextIO | None = None, *, masked_phones: bool = False) -> None:
         # Resolved per send by default so pytest's capsys (which swaps sys.stdout) sees the output.
         self._stream = stream
+        self._masked_phones = masked_phones
 
     def send(self, message: OutgoingMessage) -> str | None:
         # json.dumps keeps a multi-line body on one line and makes its start and end visible.
@@ -30,6 +34,8 @@ class ConsoleProvider:
             f"[message #{message.outbox_id}] {message.message_type} via {message.channel} "
             f"to {message.recipient}: {body}"
         )
+        if self._masked_phones:
+            line = mask_phones(line)
         print(line, file=self._stream or sys.stdout, flush=True)
         return None
 

@@ -1,0 +1,57 @@
+"""The volunteer web pages: server-rendered, mobile-first, working without JavaScript.
+
+Pages sit on the same service functions as the JSON API. `install(app)` adds their routes (kept
+out of the OpenAPI schema), the static files, and the two answers a page gives instead of JSON:
+the login redirect and the "form expired" page. Pages compress themselves (`compress`).
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+
+from watchroster import i18n
+from watchroster.web import (
+    routes_book,
+    routes_booking,
+    routes_login,
+    routes_my,
+    routes_profile,
+    routes_shifts,
+    static,
+)
+from watchroster.web.csrf import CsrfFailed
+from watchroster.web.render import error_page, is_htmx, language_of, redirect
+from watchroster.web.sessions import LoginRequired, login_url
+
+
+async def _login_required(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, LoginRequired)
+    if is_htmx(request):  # the whole page goes to the login form, not a fragment
+        return Response(status_code=200, headers={"HX-Redirect": login_url(exc.next_path)})
+    return redirect(request, login_url(exc.next_path))
+
+
+async def _csrf_failed(request: Request, _exc: Exception) -> Response:
+    _ = i18n.gettext_for(language_of(request))
+    return error_page(
+        request,
+        403,
+        _("This form has expired"),
+        _("Nothing was changed. Please go back, reload the page and try again."),
+    )
+
+
+def install(app: FastAPI) -> None:
+    for module in (
+        static,
+        routes_login,
+        routes_shifts,
+        routes_book,
+        routes_my,
+        routes_booking,
+        routes_profile,
+    ):
+        app.include_router(module.router, include_in_schema=False)
+    app.add_exception_handler(LoginRequired, _login_required)
+    app.add_exception_handler(CsrfFailed, _csrf_failed)

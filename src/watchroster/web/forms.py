@@ -1,0 +1,68 @@
+"""Small helpers shared by the page handlers: form fields, safe redirects, waits in words."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from starlette.datastructures import FormData
+
+from watchroster import i18n
+
+_MAX_FIELD = 4096
+_DEFAULT_NEXT = "/shifts"
+
+
+def field(form: FormData, name: str, max_length: int = _MAX_FIELD) -> str:
+    """A text field as posted (files and absent fields read as ""); overlong text is cut, and the
+    service's own validation then reports it as too long where that matters."""
+    value = form.get(name)
+    return value[: max_length + 1] if isinstance(value, str) else ""
+
+
+def safe_next(candidate: str | None) -> str:
+    """Only a path on this site: never `//evil.example` or `https://…` (an open redirect)."""
+    if not candidate or not candidate.startswith("/") or candidate.startswith(("//", "/\\")):
+        return _DEFAULT_NEXT
+    if any(ord(char) < 32 for char in candidate) or candidate.startswith("/login"):
+        return _DEFAULT_NEXT
+    return candidate
+
+
+def parse_id(text: str) -> int | None:
+    """A database id from a path or form, or None (so a bad id is a 404 page, not a 400 JSON)."""
+    return int(text) if text.isdigit() and 0 < len(text) <= 10 and int(text) < 2**31 else None
+
+
+def wait_in_words(seconds: int, now: datetime, zone: ZoneInfo, lang: str, *, new_code: bool) -> str:
+    """ "Please wait 45 seconds (until 18:04) before asking for a new code": a rate limit as a
+    person reads it, with the local time it ends. Literal strings in each call, so that
+    extraction finds every singular/plural pair."""
+    until = i18n.format_time((now + timedelta(seconds=seconds)).astimezone(zone), lang)
+    ngettext = i18n.ngettext_for(lang)
+    if seconds < 120 and new_code:
+        text = ngettext(
+            "Please wait %(num)d second (until %(time)s) before asking for a new code.",
+            "Please wait %(num)d seconds (until %(time)s) before asking for a new code.",
+            seconds,
+        )
+    elif seconds < 120:
+        text = ngettext(
+            "Please wait %(num)d second (until %(time)s) before trying again.",
+            "Please wait %(num)d seconds (until %(time)s) before trying again.",
+            seconds,
+        )
+    elif new_code:
+        text = ngettext(
+            "Please wait %(num)d minute (until %(time)s) before asking for a new code.",
+            "Please wait %(num)d minutes (until %(time)s) before asking for a new code.",
+            -(-seconds // 60),
+        )
+    else:
+        text = ngettext(
+            "Please wait %(num)d minute (until %(time)s) before trying again.",
+            "Please wait %(num)d minutes (until %(time)s) before trying again.",
+            -(-seconds // 60),
+        )
+    count = seconds if seconds < 120 else -(-seconds // 60)
+    return text % {"num": count, "time": until}

@@ -1,0 +1,182 @@
+"""One booking (`/my/<id>`): cancel it, record attendance, file incident reports."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from watchroster import i18n
+from watchroster.auth.deps import Principal
+from watchroster.auth.models import User
+from watchroster.bookings import service
+from watchroster.bookings.schemas import AttendanceUpdate, ReportCreate
+from watchroster.context import AppContext
+from watchroster.errors import Conflict
+from watchroster.i18n import N_
+from watchroster.web import csrf
+from watchroster.web.forms import field, parse_id
+from watchroster.web.render import language_of, redirect, render
+from watchroster.web.routes_my import Shift, not_found_page, run_on_booking
+
+router = APIRouter(include_in_schema=False)
+
+SEVERITY_LABELS = {
+    0: N_("All quiet / nothing serious"),
+    1: N_("Something to follow up"),
+    2: N_("Serious — alert the coordinators now"),
+}
+MAX_REPORT = 4000
+
+
+def _detail_values(
+    context: AppContext, caller: Principal, booking_id: int, lang: str
+) -> dict[str, Any]:
+    now = context.clock()
+    _ = i18n.gettext_for(lang)
+    with context.db.read() as session:
+        booking, schedule, reports = service.get_booking(session, caller, booking_id)
+        # The registered buddy sees who booked (by first name, as everywhere).
+        booker = None if booking.user_id == caller.user_id else session.get(User, booking.user_id)
+        shift = Shift.of(booking, schedule, lang, now, booker.name if booker else None)
+        zone = ZoneInfo(schedule.timezone)
+        owner = caller.is_admin or booking.user_id == caller.user_id
+        return {
+            "shift": shift,
+            "can_cancel": owner and not shift.started and not shift.canceled,
+            "can_record": owner and shift.started and not shift.canceled,
+            "severities": [(level, _(label)) for level, label in SEVERITY_LABELS.items()],
+            "reports": [
+                {
+                    "severity": _(SEVERITY_LABELS[r.severity]),
+                    "when": i18n.format_datetime_words(r.created_at.astimezone(zone), lang),
+                    "message": r.message,
+                }
+                for r in reports
+            ],
+            "section": "my",
+            "logged_in": True,
+        }
+
+
+async def _load_detail(request: Request, booking_text: str) -> dict[str, Any] | Response:
+    """The values of a booking's pages, or the page to answer instead (404, login...)."""
+    booking_id = parse_id(booking_text)
+    if booking_id is None:
+        return not_found_page(request)
+    lang = language_of(request)
+
+    def work(context: AppContext, caller: Principal) -> dict[str, Any]:
+        return _detail_values(context, caller, booking_id, lang)
+
+    return await run_on_booking(request, work, write=False)
+
+
+async def _detail(
+    request: Request, booking_text: str, extra: dict[str, Any], status: int = 200
+) -> Response:
+    values = await _load_detail(request, booking_text)
+    if isinstance(values, Response):
+        return values
+    return render(request, "my/detail.html", {**values, **extra}, status=status)
+
+
+@router.get("/my/{booking_text}")
+async def booking_page(request: Request, booking_text: str) -> Response:
+    return await _detail(request, booking_text, {})
+
+
+@router.get("/my/{booking_text}/cancel")
+async def cancel_page(request: Request, booking_text: str) -> Response:
+    values = await _load_detail(request, booking_text)
+    if isinstance(values, Response):
+        return values
+    if not values["can_cancel"]:
+        return redirect(request, f"/my/{parse_id(booking_text)}?notice=cannot_cancel")
+    return render(request, "my/cancel.html", values)
+
+
+@router.post("/my/{booking_text}/cancel")
+async def cancel(request: Request, booking_text: str) -> Response:
+    await csrf.checked_form(request)
+    booking_id = parse_id(booking_text)
+    if booking_id is None:
+        return not_found_page(request)
+
+    def work(context: AppContext, caller: Principal) -> None:
+        with context.db.write() as session:
+            service.cancel_booking(session, caller, booking_id, context.clock())
+
+    try:
+        result = await run_on_booking(request, work, write=True)
+    except Conflict:  # started meanwhile
+        return redirect(request, f"/my/{booking_id}?notice=cannot_cancel")
+    return result if isinstance(result, Response) else redirect(request, "/my?notice=canceled")
+
+
+@router.post("/my/{booking_text}/attendance")
+async def attendance(request: Request, booking_text: str) -> Response:
+    form = await csrf.checked_form(request)
+    booking_id = parse_id(booking_text)
+    if booking_id is None:
+        return not_found_page(request)
+    buddy = (field(form, "buddy_attended") == "yes") if field(form, "has_buddy") else None
+    data = AttendanceUpdate(attended=field(form, "attended") == "yes", buddy_attended=buddy)
+
+    def work(context: AppContext, caller: Principal) -> None:
+        with context.db.write() as session:
+            service.record_attendance(session, caller, booking_id, data, context.clock())
+
+    try:
+        result = await run_on_booking(request, work, write=True)
+    except Conflict:  # not started yet, or cancelled
+        return redirect(request, f"/my/{booking_id}?notice=not_started")
+    done = f"/my/{booking_id}?notice=attendance"
+    return result if isinstance(result, Response) else redirect(request, done)
+
+
+def _report_error(lang: str, severity: int | None, message: str) -> str | None:
+    _ = i18n.gettext_for(lang)
+    if severity is None:
+        return _("Choose how serious it was.")
+    if not message.strip():
+        return _("Write what happened.")
+    if len(message) > MAX_REPORT:
+        return _("Please keep it to 4000 characters or fewer.")
+    return None
+
+
+@router.post("/my/{booking_text}/report")
+async def report(request: Request, booking_text: str) -> Response:
+    form = await csrf.checked_form(request)
+    severity = {"0": 0, "1": 1, "2": 2}.get(field(form, "severity"))
+    message = field(form, "message", MAX_REPORT)
+    error = _report_error(language_of(request), severity, message)
+    typed = {"report_severity": severity, "report_message": message}
+    if error is not None or severity is None:
+        return await _detail(request, booking_text, {**typed, "report_error": error}, 400)
+    booking_id = parse_id(booking_text)
+    if booking_id is None:
+        return not_found_page(request)
+    try:
+        data = ReportCreate(severity=severity, message=message)
+    except ValidationError:
+        return await _detail(request, booking_text, {**typed, "report_error": error}, 400)
+
+    def work(context: AppContext, caller: Principal) -> None:
+        with context.db.write() as session:
+            service.file_report(session, caller, booking_id, data, context.clock())
+
+    try:
+        result = await run_on_booking(request, work, write=True)
+    except Conflict:
+        return redirect(request, f"/my/{booking_id}?notice=not_started")
+    notice = "alerted" if severity == 2 else "report"
+    return (
+        result
+        if isinstance(result, Response)
+        else redirect(request, f"/my/{booking_id}?notice={notice}")
+    )

@@ -1,0 +1,123 @@
+"""My shifts: bookings, cancelling, attendance and incident reports, on `bookings.service`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from watchroster import i18n
+from watchroster.auth.deps import Principal
+from watchroster.bookings import service
+from watchroster.bookings.models import Booking
+from watchroster.context import AppContext
+from watchroster.deps import context_of
+from watchroster.errors import Forbidden, NotFound
+from watchroster.schedules.models import Schedule
+from watchroster.web.present import SlotText, first_name, shift_text
+from watchroster.web.render import error_page, language_of, render
+from watchroster.web.sessions import page_user
+
+router = APIRouter(include_in_schema=False)
+T = TypeVar("T")
+
+UPCOMING_LIMIT = 100
+HISTORY_LIMIT = 30
+
+
+@dataclass(frozen=True)
+class Shift:
+    """A booking as the pages show it: no phone numbers, other people by first name."""
+
+    booking_id: int
+    name: str
+    text: SlotText
+    started: bool
+    canceled: bool
+    buddy: str | None  # first name
+    has_buddy: bool
+    attended: bool
+    buddy_attended: bool | None
+    attendance_recorded: bool
+    booker: str | None = None  # first name, on shifts where the viewer is the buddy
+
+    @classmethod
+    def of(
+        cls,
+        booking: Booking,
+        schedule: Schedule,
+        lang: str,
+        now: datetime,
+        booker: str | None = None,
+    ) -> Shift:
+        return cls(
+            booking_id=booking.booking_id,
+            name=schedule.name,
+            text=shift_text(booking.shift_start, booking.shift_end, schedule.timezone, lang),
+            started=booking.shift_start <= now,
+            canceled=booking.canceled_at is not None,
+            buddy=first_name(booking.buddy_name),
+            has_buddy=bool(booking.buddy_user_id or booking.buddy_name or booking.buddy_phone),
+            attended=booking.attended,
+            buddy_attended=booking.buddy_attended,
+            attendance_recorded=booking.attendance_recorded_at is not None,
+            booker=first_name(booker),
+        )
+
+
+def own_filter(caller: Principal, **bounds: Any) -> service.BookingFilter:
+    # Coordinators see the same pages as volunteers: their own bookings, not everybody's (the
+    # service lists everybody's for an admin unless told whose; a volunteer may not say).
+    return service.BookingFilter(user_id=caller.user_id if caller.is_admin else None, **bounds)
+
+
+def _my_shifts(context: AppContext, caller: Principal, lang: str) -> dict[str, Any]:
+    now = context.clock()
+    with context.db.read() as session:
+        coming, _ = service.list_bookings(
+            session, caller, own_filter(caller, start=now), service.Page(UPCOMING_LIMIT, 0)
+        )
+        past, _ = service.list_bookings(
+            session, caller, own_filter(caller, end=now), service.Page(HISTORY_LIMIT, 0)
+        )
+        as_buddy = service.bookings_as_buddy(session, caller.user_id, now, UPCOMING_LIMIT)
+        past_shifts = [Shift.of(b, s, lang, now) for b, s in past]
+        return {
+            "upcoming": [Shift.of(b, s, lang, now) for b, s in reversed(coming)],
+            "as_buddy": [Shift.of(b, s, lang, now, booker) for b, s, booker in as_buddy],
+            "to_record": [s for s in past_shifts if not s.attendance_recorded],
+            "history": [s for s in past_shifts if s.attendance_recorded],
+        }
+
+
+@router.get("/my")
+async def my_shifts(request: Request) -> Response:
+    caller, _saved = await page_user(request)
+    context, lang = context_of(request), language_of(request)
+    values = await context.db.run_read(_my_shifts, context, caller, lang)
+    return render(request, "my/list.html", {**values, "section": "my", "logged_in": True})
+
+
+def not_found_page(request: Request) -> Response:
+    _ = i18n.gettext_for(language_of(request))
+    return error_page(
+        request, 404, _("Shift not found"), _("This shift is not among your bookings.")
+    )
+
+
+async def run_on_booking(
+    request: Request, work: Callable[[AppContext, Principal], T], *, write: bool
+) -> T | Response:
+    """Run `work` for the logged-in caller; a booking that is not theirs (or does not exist)
+    becomes the same "not found" page, so ids cannot be probed."""
+    caller, _saved = await page_user(request)
+    context = context_of(request)
+    run = context.db.run_write if write else context.db.run_read
+    try:
+        return await run(work, context, caller)
+    except (NotFound, Forbidden):
+        return not_found_page(request)

@@ -1,0 +1,95 @@
+"""Profile: name, reminders, language; log out is in `routes_login`; deleting the account does
+exactly what `DELETE /me` does (`auth.service.erase_account`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from watchroster import i18n
+from watchroster.auth import service
+from watchroster.auth.deps import Principal
+from watchroster.auth.schemas import MePatch
+from watchroster.context import AppContext
+from watchroster.deps import context_of
+from watchroster.web import csrf
+from watchroster.web.forms import field
+from watchroster.web.render import language_of, redirect, render
+from watchroster.web.sessions import SESSION_COOKIE, forget_cookie, page_user
+
+router = APIRouter(include_in_schema=False)
+
+
+def _profile(context: AppContext, caller: Principal) -> dict[str, Any]:
+    with context.db.read() as session:
+        user = service.get_user(session, caller.user_id)
+        return {
+            "name": user.name or "",
+            "reminders": user.reminders,
+            "language": i18n.supported(user.language) or "",
+        }
+
+
+async def _profile_page(request: Request, caller: Principal, extra: dict[str, Any]) -> Response:
+    context = context_of(request)
+    values = await context.db.run_read(_profile, context, caller)
+    page = {**values, **extra, "section": "profile", "logged_in": True}
+    return render(request, "profile/profile.html", page, status=400 if extra else 200)
+
+
+@router.get("/profile")
+async def profile_page(request: Request) -> Response:
+    caller, _saved = await page_user(request)
+    return await _profile_page(request, caller, {})
+
+
+@router.post("/profile")
+async def save_profile(request: Request) -> Response:
+    form = await csrf.checked_form(request)
+    caller, _saved = await page_user(request)
+    name = field(form, "name", 100).strip()
+    language = field(form, "language", 8)
+    try:
+        patch = MePatch(
+            name=name or None,
+            reminders=field(form, "reminders") == "on",
+            language=i18n.supported(language),
+        )
+    except ValidationError:
+        _ = i18n.gettext_for(language_of(request))
+        error = _("Your name can be at most 100 characters.")
+        return await _profile_page(request, caller, {"name_error": error})
+
+    def save(context: AppContext, user: Principal) -> None:
+        with context.db.write() as session:
+            service.update_me(session, user.user_id, patch)
+
+    context = context_of(request)
+    await context.db.run_write(save, context, caller)
+    return redirect(request, "/profile?notice=saved")
+
+
+@router.get("/profile/delete")
+async def delete_page(request: Request) -> Response:
+    await page_user(request)
+    return render(request, "profile/delete.html", {"section": "profile", "logged_in": True})
+
+
+@router.post("/profile/delete")
+async def delete_account(request: Request) -> Response:
+    await csrf.checked_form(request)
+    caller, _saved = await page_user(request)
+
+    def erase(context: AppContext, user: Principal) -> None:
+        with context.db.write() as session:
+            service.erase_account(session, user.user_id, context.clock())
+
+    context = context_of(request)
+    await context.db.run_write(erase, context, caller)
+    request.state.user_language = None
+    response = redirect(request, "/login?notice=deleted")
+    forget_cookie(response, request, SESSION_COOKIE)
+    return response

@@ -1,0 +1,133 @@
+"""The web session: the same opaque token the API issues, carried in a cookie.
+
+The cookie authenticates the pages only. The JSON API reads `Authorization: Bearer` and nothing
+else, so a form on another site can never make a volunteer's browser book through the API.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import Response
+from sqlalchemy import bindparam, select
+
+from watchroster.auth.deps import TOKEN_PURPOSE, Principal, principal_in
+from watchroster.auth.models import User
+from watchroster.context import AppContext
+from watchroster.deps import context_of
+from watchroster.errors import Unauthorized
+from watchroster.rawsql import Prepared, RawTransaction
+from watchroster.security import keyed_hash
+
+SESSION_COOKIE = "wr_session"
+_MAX_TOKEN_LENGTH = 256
+
+
+class LoginRequired(Exception):
+    """No live session on a page: the handler in `web.install` redirects to the login page."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+def wants_secure_cookies(request: Request, context: AppContext) -> bool:
+    """`Secure` over HTTPS, and always in production (behind a TLS proxy the app may see http)."""
+    return request.url.scheme == "https" or context.settings.env == "production"
+
+
+def set_cookie(
+    response: Response, request: Request, name: str, value: str, max_age: int | None
+) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=wants_secure_cookies(request, context_of(request)),
+    )
+
+
+def forget_cookie(response: Response, request: Request, name: str) -> None:
+    secure = wants_secure_cookies(request, context_of(request))
+    response.delete_cookie(name, path="/", httponly=True, samesite="lax", secure=secure)
+
+
+def start_session(response: Response, request: Request, token: str, expires_at: datetime) -> None:
+    """Set the session cookie after a verified code; it lives exactly as long as the session."""
+    now = context_of(request).clock()
+    max_age = max(0, int((expires_at - now).total_seconds()))
+    set_cookie(response, request, SESSION_COOKIE, token, max_age)
+
+
+def session_token_hash(request: Request) -> str | None:
+    """The stored form (keyed hash) of the cookie's token, or None without a plausible cookie."""
+    token = request.cookies.get(SESSION_COOKIE, "")
+    if not token or len(token) > _MAX_TOKEN_LENGTH:
+        return None
+    secret = context_of(request).settings.secret_key.get_secret_value()
+    return keyed_hash(secret, TOKEN_PURPOSE, token)
+
+
+# A form posted after the session ended comes back to the page that shows it.
+_FORM_PAGES = (("/attendance", ""), ("/report", ""), ("/profile/delete", "/profile/delete"))
+
+
+def next_path_of(request: Request) -> str:
+    """Where to come back after logging in: this page with its query, or for a posted form
+    the page the form is on (its action may have no page of its own)."""
+    path = request.url.path
+    if request.method != "GET":
+        for suffix, page in _FORM_PAGES:
+            if path.endswith(suffix):
+                return page or path.removesuffix(suffix)
+        return path
+    query = request.url.query
+    return path + (f"?{query}" if query else "")
+
+
+def login_url(next_path: str) -> str:
+    return "/login?next=" + quote(next_path, safe="/")
+
+
+_LANGUAGE = Prepared(
+    lambda _dialect: select(User.language).where(User.user_id == bindparam("user_id"))
+)
+
+
+def _lookup(
+    context: AppContext, token_hash: str, now: datetime
+) -> tuple[Principal, str | None] | None:
+    with context.db.raw_read() as transaction:
+        try:
+            principal = principal_in(transaction, token_hash, now)
+        except Unauthorized:
+            return None
+        return principal, _language_in(transaction, principal.user_id)
+
+
+def _language_in(transaction: RawTransaction, user_id: int) -> str | None:
+    row = transaction.first(_LANGUAGE, {"user_id": user_id})
+    return None if row is None else row[0]
+
+
+async def optional_user(request: Request) -> tuple[Principal, str | None] | None:
+    """The caller behind the session cookie and their saved language, or None."""
+    token_hash = session_token_hash(request)
+    if token_hash is None:
+        return None
+    context = context_of(request)
+    return await context.db.run_read(_lookup, context, token_hash, context.clock())
+
+
+async def page_user(request: Request) -> tuple[Principal, str | None]:
+    """For a page that needs a login: the caller, or `LoginRequired` (→ the login page)."""
+    found = await optional_user(request)
+    if found is None:
+        raise LoginRequired(next_path_of(request))
+    request.state.user_language = found[1]
+    return found
