@@ -36,7 +36,7 @@ _screenshot_dir: list[Path] = []
 NewPage = Callable[..., Page]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         reason = f"Chromium not found at {CHROMIUM}; install it with: apt-get install -y chromium"
@@ -51,7 +51,7 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def screenshot_dir() -> Path:
     configured = os.environ.get("WATCHROSTER_SCREENSHOT_DIR")
     directory = (
@@ -78,7 +78,7 @@ def audit(screenshot_dir: Path, request: pytest.FixtureRequest) -> Iterator[Audi
     assert not checks.problems, f"pages that miss the quality bars:\n{problems}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def sqlite_site_session(
     browser: Browser, sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Site]:
@@ -94,7 +94,7 @@ def sqlite_site_session(
         yield site
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def postgres_site_session(
     browser: Browser, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Site]:

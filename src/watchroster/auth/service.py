@@ -19,7 +19,7 @@ from watchroster.auth import ratelimit
 from watchroster.auth.deps import TOKEN_PURPOSE
 from watchroster.auth.models import ROLE_ADMIN, ROLE_VOLUNTEER, AuthSession, LoginCode, User
 from watchroster.auth.schemas import MePatch, UserPatch
-from watchroster.bookings.models import Booking
+from watchroster.bookings.models import Booking, IdempotencyKey
 from watchroster.bookings.service import cancel_future_bookings_of_user
 from watchroster.config import Settings
 from watchroster.db import OUTBOX_QUEUED
@@ -338,8 +338,9 @@ def update_me(session: Session, user_id: int, data: MePatch) -> User:
 
 def erase_account(session: Session, user_id: int, now: datetime) -> None:
     """Remove the person, keep the statistics: the user row stays (bookings and reports point at
-    it) without phone or name; sessions end, the login code goes, future bookings are cancelled,
-    queued messages to the number expire and the outbox and buddy entries lose the number."""
+    it) without phone, name or language; sessions end, the login code goes, future bookings are
+    cancelled, queued messages to the number expire, the outbox and buddy entries lose the number,
+    and stored replies of retried requests are deleted."""
     user = get_user(session, user_id)
     phone = user.phone
     cancel_future_bookings_of_user(session, user_id, now)
@@ -352,8 +353,11 @@ def erase_account(session: Session, user_id: int, now: datetime) -> None:
         session.execute(
             update(Booking).where(Booking.buddy_phone == phone).values(buddy_phone=None)
         )
+    # Stored replies of retry-safe requests may quote a buddy's name; they go with the person.
+    session.execute(delete(IdempotencyKey).where(IdempotencyKey.user_id == user_id))
     user.phone = None
     user.name = None
+    user.language = None
     user.active = False
     user.erased_at = now
     session.flush()

@@ -19,9 +19,9 @@ from starlette.datastructures import FormData
 
 from watchroster import i18n
 from watchroster.auth.deps import principal_in
-from watchroster.bookings import create, service
+from watchroster.bookings import create, idempotency, service
 from watchroster.bookings.buddies import BuddyRules
-from watchroster.bookings.schemas import BookingCreate
+from watchroster.bookings.schemas import BookingCreate, BookingCreated
 from watchroster.db import Database
 from watchroster.deps import context_of
 from watchroster.errors import AppError, Conflict, NotFound, Unauthorized, ValidationFailed
@@ -102,6 +102,7 @@ def _book_values(
         "buddy_name": "",
         "buddy_phone": "",
         "in_place": is_htmx(request),
+        "idempotency_key": idempotency.new_form_key(),  # a double tap books once
         "section": "shifts",
         "logged_in": True,
     }
@@ -155,16 +156,23 @@ async def _already_mine(request: Request, schedule_id: int, start_text: str) -> 
     return await db.run_read(_held, db, found[0].user_id, schedule_id, start_text)
 
 
-async def _book(request: Request, token_hash: str, data: BookingCreate) -> bool:
+async def _book(request: Request, token_hash: str, data: BookingCreate, form_key: str) -> bool:
     """Book exactly as POST /bookings does; True when a notice was queued for the buddy."""
     context = context_of(request)
     now, region = context.clock(), context.settings.default_region
     rules = BuddyRules.of(context.settings)
+    key = idempotency.form_request_key(form_key, "/shifts/book", data)
 
     def book(transaction: RawTransaction) -> bool:
         caller = principal_in(transaction, token_hash, now)
-        booking, _schedule = create.create_booking(transaction, caller, data, now, region, rules)
-        return booking.buddy_notified is True
+
+        def booked() -> idempotency.Reply:
+            booking, schedule = create.create_booking(transaction, caller, data, now, region, rules)
+            created = BookingCreated.of_new(booking, schedule, booking.buddy_notified)
+            return idempotency.Reply(201, created.model_dump_json())
+
+        reply = idempotency.maybe_once(transaction, caller.user_id, key, now, booked)
+        return BookingCreated.model_validate_json(reply.body).buddy_notified is True
 
     return await context.writes.run(book)
 
@@ -195,7 +203,8 @@ async def book(request: Request) -> Response:
     if data is None:
         return await _refused(request, "gone")
     try:
-        buddy_told = await _book(request, token_hash, data)
+        form_key = field(form, idempotency.FORM_FIELD, 64)
+        buddy_told = await _book(request, token_hash, data, form_key)
     except Unauthorized:
         raise LoginRequired(back) from None
     except AppError as exc:

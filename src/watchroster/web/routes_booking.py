@@ -12,8 +12,8 @@ from pydantic import ValidationError
 from watchroster import i18n
 from watchroster.auth.deps import Principal
 from watchroster.auth.models import User
-from watchroster.bookings import service
-from watchroster.bookings.schemas import AttendanceUpdate, ReportCreate
+from watchroster.bookings import idempotency, service
+from watchroster.bookings.schemas import AttendanceUpdate, ReportCreate, ReportOut
 from watchroster.context import AppContext
 from watchroster.errors import Conflict
 from watchroster.i18n import N_
@@ -49,6 +49,7 @@ def _detail_values(
             "can_cancel": owner and not shift.started and not shift.canceled,
             "can_record": owner and shift.started and not shift.canceled,
             "severities": [(level, _(label)) for level, label in SEVERITY_LABELS.items()],
+            "idempotency_key": idempotency.new_form_key(),  # a resubmitted report files once
             "reports": [
                 {
                     "severity": _(SEVERITY_LABELS[r.severity]),
@@ -166,9 +167,19 @@ async def report(request: Request, booking_text: str) -> Response:
     except ValidationError:
         return await _detail(request, booking_text, {**typed, "report_error": error}, 400)
 
+    key = idempotency.form_request_key(
+        field(form, idempotency.FORM_FIELD, 64), f"/my/{booking_id}/report", data
+    )
+
     def work(context: AppContext, caller: Principal) -> None:
+        now = context.clock()
         with context.db.write() as session:
-            service.file_report(session, caller, booking_id, data, context.clock())
+
+            def filed() -> idempotency.Reply:
+                report = service.file_report(session, caller, booking_id, data, now)
+                return idempotency.Reply(201, ReportOut.of(report).model_dump_json())
+
+            idempotency.once_in_session(session, caller.user_id, key, now, filed)
 
     try:
         result = await run_on_booking(request, work, write=True)

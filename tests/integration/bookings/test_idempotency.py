@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -15,12 +17,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from tests.integration.bookings.conftest import FRIDAY, NEXT_FRIDAY, Member, Roster
+from tests.integration.web.conftest import SIPHO, Site, second_browser
 from tests.support.auth import bearer, issue_token
+from tests.support.factories import add_schedule
 from tests.support.server import running_server
 from watchroster.app import create_app
 from watchroster.bookings import idempotency
 from watchroster.bookings.models import IdempotencyKey, Report
 from watchroster.bookings.schemas import BookingCreate
+from watchroster.clock import FrozenClock
+from watchroster.config import Settings
 from watchroster.context import AppContext
 from watchroster.db import Database
 from watchroster.groupcommit import GroupCommit
@@ -307,3 +313,61 @@ def test_replay_survives_a_new_app_instance(
         retry = client.post("/bookings", json=body, headers=_keyed(thandi, "k"))
     assert (retry.status_code, retry.headers.get(REPLAYED)) == (201, "true")
     assert retry.json()["booking_id"] == first.json()["booking_id"]
+
+
+# --- the pages: each rendered form carries its own key -----------------------------------
+
+_FORM_KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
+
+
+def _form_key(html: str) -> str:
+    match = _FORM_KEY.search(html)
+    assert match, "no idempotency key in the form"
+    return match.group(1)
+
+
+@pytest.fixture
+def site(client: TestClient, db: Database, settings: Settings, clock: FrozenClock) -> Site:
+    return Site(client, db, settings, clock, add_schedule(db))
+
+
+def test_a_resubmitted_booking_form_replays_its_first_answer(site: Site) -> None:
+    buddy = second_browser(site)
+    buddy.log_in(SIPHO, "Sipho Dlamini")
+    site.log_in()
+    schedule_id = site.schedule.schedule_id
+    page = site.client.get(f"/shifts/book?schedule_id={schedule_id}&start={quote(FRIDAY)}")
+    form = {"idempotency_key": _form_key(page.text), "buddy_phone": "082 123 4568"}
+    answers = [site.book(**form) for _ in range(2)]
+    # The second answer is the first one's ("your buddy was told"), not a fresh "booked".
+    assert [a.headers["location"] for a in answers] == ["/my?notice=booked_buddy_told"] * 2
+    assert site.count_bookings() == 1
+    assert len(site.messages("buddy_booked")) == 1
+    assert _count(site.db, IdempotencyKey) == 1
+
+
+def test_a_resubmitted_report_form_files_one_report(site: Site) -> None:
+    site.log_in()
+    assert site.book().status_code == 303
+    (booking_id,) = site.booking_ids()
+    site.clock.advance(days=1, hours=8, minutes=30)  # Friday 18:30 local: under way
+    key = _form_key(site.client.get(f"/my/{booking_id}").text)
+    report = {"severity": "1", "message": "Streetlight out", "idempotency_key": key}
+    sent = [site.post(f"/my/{booking_id}/report", report) for _ in range(2)]
+    assert [s.headers["location"] for s in sent] == [f"/my/{booking_id}?notice=report"] * 2
+    assert _count(site.db, Report) == 1
+    # A form without the field (a page from before this change) still files.
+    del report["idempotency_key"]
+    assert site.post(f"/my/{booking_id}/report", report).status_code == 303
+    assert _count(site.db, Report) == 2
+
+
+def test_erasing_an_account_deletes_its_stored_replies(
+    roster: Roster, thandi: Member, sipho: Member
+) -> None:
+    assert _book(roster, thandi, "before-erasure", buddy_name="Sipho Dlamini").status_code == 201
+    assert _book(roster, sipho, "kept", start=NEXT_FRIDAY).status_code == 201
+    assert roster.client.delete("/me", headers=thandi.headers).status_code == 204
+    with roster.db.read() as session:
+        owners = session.scalars(select(IdempotencyKey.user_id)).all()
+    assert owners == [sipho.user_id]
