@@ -1,5 +1,6 @@
-"""Profile: name, reminders, language; log out is in `routes_login`; deleting the account does
-exactly what `DELETE /me` does (`auth.service.erase_account`)."""
+"""Profile: name, reminders, language, SMS or WhatsApp (what `PATCH /me` offers); log out is in
+`routes_login`; deleting the account does exactly what `DELETE /me` does
+(`auth.service.erase_account`)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ from watchroster.web.sessions import SESSION_COOKIE, forget_cookie, page_user
 
 router = APIRouter(include_in_schema=False)
 
+# How messages reach the volunteer (`MePatch.channel`); brand names, shown as they are.
+CHANNELS = {"sms": "SMS", "whatsapp": "WhatsApp"}
+
 
 def _profile(context: AppContext, caller: Principal) -> dict[str, Any]:
     with context.db.read() as session:
@@ -30,13 +34,14 @@ def _profile(context: AppContext, caller: Principal) -> dict[str, Any]:
             "name": user.name or "",
             "reminders": user.reminders,
             "language": i18n.supported(user.language) or "",
+            "channel": user.channel,
         }
 
 
 async def _profile_page(request: Request, caller: Principal, extra: dict[str, Any]) -> Response:
     context = context_of(request)
     values = await context.db.run_read(_profile, context, caller)
-    page = {**values, **extra, "section": "profile", "logged_in": True}
+    page = {**values, **extra, "section": "profile", "logged_in": True, "channels": CHANNELS}
     return render(request, "profile/profile.html", page, status=400 if extra else 200)
 
 
@@ -52,11 +57,15 @@ async def save_profile(request: Request) -> Response:
     caller, _saved = await page_user(request)
     name = field(form, "name", 100).strip()
     language = field(form, "language", 8)
+    channel = field(form, "channel", 16)
+    # An unknown channel (a stale or forged form) leaves the saved one as it is.
+    channels = {"channel": channel} if channel in CHANNELS else {}
     try:
         patch = MePatch(
             name=name or None,
             reminders=field(form, "reminders") == "on",
             language=i18n.supported(language),
+            **channels,
         )
     except ValidationError:
         _ = i18n.gettext_for(language_of(request))

@@ -41,6 +41,19 @@ def test_profile_saves_name_reminders_and_language(site: Site) -> None:
     assert "Friday 9 May" not in shifts
 
 
+def test_profile_chooses_sms_or_whatsapp_as_patch_me_does(site: Site) -> None:
+    site.log_in()
+    page = site.client.get("/profile").text
+    assert '<option value="sms" selected>SMS</option>' in page
+    saved = site.post("/profile", {"name": "Thandi", "channel": "whatsapp"})
+    assert saved.headers["location"] == "/profile?notice=saved"
+    assert _user(site).channel == "whatsapp"
+    assert '<option value="whatsapp" selected>WhatsApp</option>' in site.client.get("/profile").text
+    # A value the form never offers leaves the saved channel alone.
+    site.post("/profile", {"name": "Thandi", "channel": "pigeon"})
+    assert _user(site).channel == "whatsapp"
+
+
 def test_browser_language_is_used_until_the_user_chooses(site: Site) -> None:
     login = site.client.get("/login", headers={"Accept-Language": "zu-ZA,zu;q=0.9,en;q=0.5"})
     assert '<html lang="zu">' in login.text and _translated("zu", "Log in") in login.text
