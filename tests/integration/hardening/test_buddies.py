@@ -48,21 +48,6 @@ MESSAGE_TYPES = (
 )
 
 
-@pytest.fixture
-def roster(client: TestClient, db: Database, settings: Settings, clock: FrozenClock) -> Roster:
-    return Roster(client, db, settings, clock, add_schedule(db))
-
-
-@pytest.fixture
-def thandi(roster: Roster) -> Member:
-    return roster.member("+27821234567", "Thandi Mokoena")
-
-
-@pytest.fixture
-def sipho(roster: Roster) -> Member:
-    return roster.member(SIPHO, "Sipho Dlamini")
-
-
 @contextmanager
 def _with_settings(roster: Roster, **overrides: Any) -> Iterator[Roster]:
     """The same database and clock behind an app with other settings."""
