@@ -7,16 +7,11 @@ from datetime import datetime
 
 from watchroster.auth.ratelimit import prune_events
 from watchroster.context import AppContext
-from watchroster.outbox.jobs import PeriodicJob
+from watchroster.outbox.jobs import PeriodicJob, hourly
 
 log = logging.getLogger("watchroster.auth")
 
 PRUNE_JOB = "prune_auth_events"
-
-
-def prune_run_key(_context: AppContext, now: datetime) -> str:
-    """Hourly: the events hold phone numbers and client IPs, kept only as long as limits need."""
-    return now.strftime("%Y-%m-%dT%H")
 
 
 def run_prune(context: AppContext, now: datetime) -> None:
@@ -26,4 +21,5 @@ def run_prune(context: AppContext, now: datetime) -> None:
         log.info("pruned %d old login events", removed)
 
 
-AUTH_JOBS = [PeriodicJob(name=PRUNE_JOB, run_key=prune_run_key, run=run_prune)]
+# Hourly: the events hold phone numbers and client IPs, kept only as long as limits need.
+AUTH_JOBS = [PeriodicJob(name=PRUNE_JOB, run_key=hourly, run=run_prune)]

@@ -40,7 +40,7 @@ from watchroster.auth.models import User
 from watchroster.bookings.models import IdempotencyKey
 from watchroster.context import AppContext
 from watchroster.errors import AppError, Conflict
-from watchroster.outbox.jobs import PeriodicJob
+from watchroster.outbox.jobs import PeriodicJob, hourly
 from watchroster.rawsql import Prepared, RawTransaction
 
 log = logging.getLogger("watchroster.bookings")
@@ -290,11 +290,6 @@ def delete_expired(session: Session, now: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def expiry_run_key(_context: AppContext, now: datetime) -> str:
-    """Hourly: a key is kept at most an hour past its lifetime."""
-    return now.strftime("%Y-%m-%dT%H")
-
-
 def run_expiry(context: AppContext, now: datetime) -> None:
     with context.db.write() as session:
         removed = delete_expired(session, now)
@@ -302,4 +297,5 @@ def run_expiry(context: AppContext, now: datetime) -> None:
         log.info("deleted %d expired idempotency keys", removed)
 
 
-IDEMPOTENCY_JOBS = [PeriodicJob(name=EXPIRY_JOB, run_key=expiry_run_key, run=run_expiry)]
+# Hourly: a key is kept at most an hour past its lifetime.
+IDEMPOTENCY_JOBS = [PeriodicJob(name=EXPIRY_JOB, run_key=hourly, run=run_expiry)]

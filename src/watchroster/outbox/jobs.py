@@ -28,6 +28,11 @@ class PeriodicJob:
     run: Callable[[AppContext, datetime], None]
 
 
+def hourly(_context: AppContext, now: datetime) -> str:
+    """The run key of a job that runs once an hour (e.g. "2025-05-01T10")."""
+    return now.strftime("%Y-%m-%dT%H")
+
+
 # The jobs a runner runs unless it is given its own. The entry point (`cli.py`) hands them over
 # with `install_jobs`: the features that define jobs import the outbox, so the outbox must not
 # import them.
