@@ -32,6 +32,7 @@ from watchroster.metrics import MetricsMiddleware
 from watchroster.middleware import RequestContextMiddleware
 from watchroster.outbox import router as outbox_router
 from watchroster.schedules import router as schedules_router
+from watchroster.web import admin as admin_pages
 
 log = logging.getLogger("watchroster.app")
 
@@ -96,6 +97,7 @@ def create_app(
     app.include_router(bookings_router.router)
     app.include_router(outbox_router.router)
     web.install(app)  # the volunteer pages and their static files
+    admin_pages.install(app)  # the coordinator console under /admin
     return app
 
 

@@ -80,10 +80,10 @@ def render_fragment(template: str, lang: str, values: dict[str, Any]) -> Markup:
 
 
 @lru_cache(maxsize=256)
-def chrome(lang: str, section: str | None, logged_in: bool) -> Markup:
+def chrome(lang: str, section: str | None, logged_in: bool, is_admin: bool = False) -> Markup:
     """The skip link and the header with its menu: the same for every page of a section, so
     rendered once per language (part of keeping the open-shifts page cheap)."""
-    values = {"section": section, "logged_in": logged_in}
+    values = {"section": section, "logged_in": logged_in, "is_admin": is_admin}
     return render_fragment("chrome.html", lang, values)
 
 
@@ -136,6 +136,7 @@ def render(
         **i18n.jinja_context(lang),
         "lang": lang,
         "csrf_token": csrf.token_for(request),
+        "is_admin": getattr(request.state, "is_admin", False),
         **notice_values(request.query_params.get("notice"), lang),
         **values,
     }

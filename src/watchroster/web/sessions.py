@@ -130,4 +130,5 @@ async def page_user(request: Request) -> tuple[Principal, str | None]:
     if found is None:
         raise LoginRequired(next_path_of(request))
     request.state.user_language = found[1]
+    request.state.is_admin = found[0].is_admin  # the menu shows "Coordinator" to admins
     return found

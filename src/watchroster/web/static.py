@@ -18,8 +18,12 @@ from fastapi.responses import Response
 
 STATIC_DIR = Path(__file__).parent / "static"
 # The files pages link to; anything else in the folder (licences) is not served.
-SERVED = {"app.css": "text/css; charset=utf-8", "htmx.js": "text/javascript; charset=utf-8"}
-_SOURCES = {"app.css": "app.css", "htmx.js": "vendor/htmx-2.0.11.min.js"}
+SERVED = {
+    "app.css": "text/css; charset=utf-8",
+    "admin.css": "text/css; charset=utf-8",  # the coordinator console's wider, tabular pages
+    "htmx.js": "text/javascript; charset=utf-8",
+}
+_SOURCES = {"app.css": "app.css", "admin.css": "admin.css", "htmx.js": "vendor/htmx-2.0.11.min.js"}
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 router = APIRouter(include_in_schema=False)

@@ -1,0 +1,1 @@
+"""Calendar feeds: a secret per-user iCalendar URL and the coordinators' feed."""

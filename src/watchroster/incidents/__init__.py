@@ -1,0 +1,1 @@
+"""The incident inbox: reports newest first, filters, marking as reviewed, CSV."""

@@ -1,0 +1,21 @@
+"""calendar feeds: per-user secret calendar tokens
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-30 12:00:00
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0006"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass  # placeholder in the chain: filled in by the change that owns this revision
+
+
+def downgrade() -> None:
+    pass

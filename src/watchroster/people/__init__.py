@@ -1,0 +1,1 @@
+"""People: volunteers and coordinators as the console shows them, role and activity changes."""

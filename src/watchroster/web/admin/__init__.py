@@ -1,0 +1,35 @@
+"""The coordinator console: pages under `/admin`, for admins only.
+
+Each area of the console is one `routes_<area>.py` module with its own `router`; `install`
+adds them. Like the volunteer pages they call the same service functions as the JSON API,
+and every form carries the CSRF token (`web.csrf.checked_form`). A logged-in volunteer who
+opens an `/admin` page gets a readable 403 page (`access.AdminOnly`), not JSON.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+
+from watchroster import i18n
+from watchroster.web.admin import access, routes_home
+from watchroster.web.render import error_page, language_of
+
+# One entry per area; a new area adds its module here.
+AREAS = (routes_home,)
+
+
+async def _admin_only(request: Request, _exc: Exception) -> Response:
+    _ = i18n.gettext_for(language_of(request))
+    return error_page(
+        request,
+        403,
+        _("For coordinators only"),
+        _("This page is for the group's coordinators. Ask one if you need something here."),
+    )
+
+
+def install(app: FastAPI) -> None:
+    for module in AREAS:
+        app.include_router(module.router, include_in_schema=False)
+    app.add_exception_handler(access.AdminOnly, _admin_only)

@@ -1,0 +1,17 @@
+"""The console's front page: where each area is, in a coordinator's words."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from watchroster.web.admin.access import admin_user
+from watchroster.web.render import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/admin")
+async def console_home(request: Request) -> Response:
+    await admin_user(request)
+    return render(request, "admin/home.html", {"section": "admin", "area": "home"})
