@@ -1,1 +1,1 @@
-"""The roster: who is on which shift over the coming days, the gaps, N of M filled, CSV and print."""
+"""The roster: who is on which shift in the coming days, the gaps, N of M filled, CSV, print."""
