@@ -43,6 +43,7 @@ _TEXT_CHECKS = {
     "twilio_base_url": values.check_url,
     "whatsapp_base_url": values.check_url,
     "whatsapp_api_version": values.check_api_version,
+    "public_url": values.check_url,
 }
 
 
@@ -59,6 +60,8 @@ class Settings(BaseSettings):
     default_language: Language = "en"
     secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
     host: str = "127.0.0.1"
+    # Where people reach the service: links in messages and calendar URLs are built on it.
+    public_url: str = "http://127.0.0.1:8000"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["plain", "json"] = "plain"
@@ -118,6 +121,12 @@ class Settings(BaseSettings):
     # and distinct phone numbers a user may have matched to members (issue #9). 0 turns it off.
     buddy_notices_per_day: int = Field(default=10, ge=0)
     buddy_lookups_per_day: int = Field(default=20, ge=0)
+
+    # --- coordinator console ---
+    # Public holidays a schedule may skip: an ISO 3166 country code the `holidays` package knows.
+    holiday_country: str = "ZA"
+    # Per volunteer per day: "can you take this shift?" calls they receive at most.
+    volunteer_calls_per_day: int = Field(default=2, ge=0, le=20)
 
     @field_validator("timezone")
     @classmethod
