@@ -5,13 +5,18 @@ slot every minute and 64 volunteers with session tokens, start `watchroster serv
 (uvicorn, one process, no dispatcher) as a separate process, then drive it with `wrk`:
 
 1. `GET /healthz` (the ceiling of the HTTP stack on this machine),
-2. `POST /bookings`, every request a distinct future slot, tokens rotating over the 64 users.
+2. `POST /bookings` on a one-seat schedule, every request a distinct future slot, tokens
+   rotating over the 64 users;
+3. the same on a three-seat schedule (issue #12 §1) with three times the clients per slot: each
+   slot is asked for by three consecutive requests of different users, so bookings contend for
+   a slot's seats and take seats 1, 2 and 3 (`--seats` chooses the variants).
 
 wrk is a C load generator, so the generator is not the bottleneck (its /healthz figure shows
-what it can drive). Afterwards the database is checked: one booking row and one confirmation
-per 201. The figure that counts is the ratio booking/healthz throughput.
+what it can drive). After each booking run the database is checked: one booking row and one
+confirmation per 201, no slot holding more bookings than seats. The figure that counts is the
+ratio booking/healthz throughput.
 
-    uv run python -m bench.bench_booking [--duration 10] [--connections 64]
+    uv run python -m bench.bench_booking [--duration 10] [--connections 64] [--seats 1,3]
 
 Needs `wrk` (`apt-get install -y wrk`) and, for PostgreSQL, a server at --pg-url.
 """
@@ -62,6 +67,7 @@ end
 BOOKING_LUA = """
 local tokens = {%(tokens)s}
 local schedule_id = %(schedule_id)d
+local seats = %(seats)d
 local base, threads, counter = 0, %(threads)d, 0
 local next_id = 0
 
@@ -75,10 +81,11 @@ function init(args)
 end
 
 function request()
-  -- Slot n of this thread: every thread walks its own residue class of minutes.
+  -- Request n of this thread: every thread walks its own residue class of requests, and
+  -- `seats` consecutive requests (different users) ask for one slot.
   local n = counter * threads + id
   counter = counter + 1
-  local start = os.date("!%%Y-%%m-%%dT%%H:%%M:00Z", base + n * 60)
+  local start = os.date("!%%Y-%%m-%%dT%%H:%%M:00Z", base + math.floor(n / seats) * 60)
   local body = '{"schedule_id": ' .. schedule_id .. ', "start_time": "' .. start .. '"}'
   local headers = {
     ["Content-Type"] = "application/json",
@@ -104,16 +111,24 @@ class Result:
         return self.requests / self.seconds
 
 
-def seed(url: str) -> tuple[int, list[str]]:
-    """Add a one-minute-slot schedule and USERS volunteers with tokens (to a migrated DB)."""
+def seed(url: str, seat_counts: list[int]) -> tuple[dict[int, int], list[str]]:
+    """Add a one-minute-slot schedule per number of seats and USERS volunteers with tokens (to a
+    migrated DB): {seats: schedule id}, tokens."""
     db = Database(url)
     tokens = [new_session_token() for _ in range(USERS)]
     now = datetime.now(UTC)
     with db.write() as session:
-        schedule = Schedule(
-            name="Every minute", cron_expr="* * * * *", timezone="UTC", duration_minutes=1
-        )
-        session.add(schedule)
+        schedules = {
+            seats: Schedule(
+                name=f"Every minute, {seats} seat(s)",
+                cron_expr="* * * * *",
+                timezone="UTC",
+                duration_minutes=1,
+                seats=seats,
+            )
+            for seats in seat_counts
+        }
+        session.add_all(schedules.values())
         for index, token in enumerate(tokens):
             user = User(phone=f"+2782{7000000 + index:07d}", name=f"Bench {index}")
             session.add(user)
@@ -124,9 +139,9 @@ def seed(url: str) -> tuple[int, list[str]]:
                 AuthSession(user_id=user.user_id, token_hash=token_hash, expires_at=expires)
             )
         session.flush()
-        schedule_id = schedule.schedule_id
+        schedule_ids = {seats: schedule.schedule_id for seats, schedule in schedules.items()}
     db.dispose()
-    return schedule_id, tokens
+    return schedule_ids, tokens
 
 
 def run_wrk(args: argparse.Namespace, base_url: str, script: Path, *extra: str) -> dict[str, int]:
@@ -162,16 +177,20 @@ def to_result(database: str, endpoint: str, raw: dict[str, int]) -> Result:
     )
 
 
-def write_scripts(workdir: Path, schedule_id: int, tokens: list[str], threads: int) -> None:
+def write_scripts(
+    workdir: Path, schedule_ids: dict[int, int], tokens: list[str], threads: int
+) -> None:
     (workdir / "healthz.lua").write_text(DONE_LUA)
     quoted = ", ".join(f'"{token}"' for token in tokens)
-    booking = BOOKING_LUA % {"tokens": quoted, "schedule_id": schedule_id, "threads": threads}
-    (workdir / "booking.lua").write_text(booking + DONE_LUA)
+    for seats, schedule_id in schedule_ids.items():
+        values = {"tokens": quoted, "schedule_id": schedule_id, "threads": threads, "seats": seats}
+        (workdir / f"booking-{seats}.lua").write_text(BOOKING_LUA % values + DONE_LUA)
 
 
-def check_database(url: str, created: int, in_flight: int) -> str:
-    """One booking row and one confirmation per 201. Requests still in flight when wrk stopped
-    (at most one per connection) may have committed without being counted as responses."""
+def check_database(url: str, created: int, in_flight: int, seats: int) -> str:
+    """One booking row and one confirmation per 201, at most `seats` bookings per slot. Requests
+    still in flight when wrk stopped (at most one per connection) may have committed without
+    being counted as responses."""
     time.sleep(2)  # let those requests finish
     db = Database(url)
     with db.read() as session:
@@ -179,16 +198,37 @@ def check_database(url: str, created: int, in_flight: int) -> str:
         confirmations = session.scalar(
             select(func.count()).where(OutboxMessage.message_type == "booking_confirmed")
         )
+        per_slot = (
+            select(func.count().label("taken"))
+            .select_from(Booking)
+            .where(Booking.canceled_at.is_(None))
+            .group_by(Booking.schedule_id, Booking.shift_start)
+            .subquery()
+        )
+        fullest = session.scalar(select(func.max(per_slot.c.taken))) or 0
     db.dispose()
-    consistent = rows == confirmations and created <= rows <= created + in_flight
+    consistent = (
+        rows == confirmations and created <= rows <= created + in_flight and fullest <= seats
+    )
     verdict = "ok" if consistent else "MISMATCH"
-    return f"{rows} booking rows, {confirmations} confirmations, {created} responses 201: {verdict}"
+    return (
+        f"{rows} booking rows, {confirmations} confirmations, {created} responses 201, "
+        f"at most {fullest} per slot of {seats} seat(s): {verdict}"
+    )
+
+
+def clear_bookings(url: str) -> None:
+    cleaner = Database(url)
+    with cleaner.engine.begin() as connection:
+        connection.execute(text("DELETE FROM outbox"))
+        connection.execute(text("DELETE FROM bookings"))
+    cleaner.dispose()
 
 
 def bench_database(args: argparse.Namespace, name: str, url: str) -> list[Result]:
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
-    schedule_id, tokens = seed(url)
-    write_scripts(workdir, schedule_id, tokens, args.threads)
+    schedule_ids, tokens = seed(url, args.seats)
+    write_scripts(workdir, schedule_ids, tokens, args.threads)
     server_env = {
         "WATCHROSTER_SECRET_KEY": SECRET_KEY,
         "WATCHROSTER_LOG_LEVEL": args.log_level,
@@ -200,37 +240,54 @@ def bench_database(args: argparse.Namespace, name: str, url: str) -> list[Result
     with server_process(url, server_env) as base_url:
         warm = argparse.Namespace(**{**vars(args), "duration": 2})
         run_wrk(warm, f"{base_url}/healthz", workdir / "healthz.lua")
-        run_wrk(warm, base_url, workdir / "booking.lua", str(base + 366 * 86400))
-        time.sleep(2)  # let the warm-up's last requests finish, then count only the measured run
-        cleaner = Database(url)
-        with cleaner.engine.begin() as connection:
-            connection.execute(text("DELETE FROM outbox"))
-            connection.execute(text("DELETE FROM bookings"))
-        cleaner.dispose()
-        health = to_result(
-            name, "GET /healthz", run_wrk(args, f"{base_url}/healthz", workdir / "healthz.lua")
-        )
-        booking = to_result(
-            name, "POST /bookings", run_wrk(args, base_url, workdir / "booking.lua", str(base))
-        )
-    verdict = check_database(url, booking.requests - booking.errors, args.connections)
-    print(f"  {name}: {verdict}")
+        for seats in args.seats:
+            script = workdir / f"booking-{seats}.lua"
+            run_wrk(warm, base_url, script, str(base + 366 * 86400))
+            time.sleep(2)  # the warm-up's last requests finish; only measured runs are counted
+            clear_bookings(url)
+        results = [
+            to_result(
+                name, "GET /healthz", run_wrk(args, f"{base_url}/healthz", workdir / "healthz.lua")
+            )
+        ]
+        for seats in args.seats:
+            script = workdir / f"booking-{seats}.lua"
+            booking = to_result(
+                name, f"POST /bookings {seats}", run_wrk(args, base_url, script, str(base))
+            )
+            created = booking.requests - booking.errors
+            print(f"  {name}: {check_database(url, created, args.connections, seats)}")
+            clear_bookings(url)  # the next variant books the same minutes for the same users
+            results.append(booking)
     shutil.rmtree(workdir, ignore_errors=True)
-    return [health, booking]
+    return results
 
 
 def report(results: list[Result]) -> None:
+    """The table, then each booking run's throughput against its database's /healthz."""
     print(
-        f"{'database':<11} {'endpoint':<15} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
+        f"{'database':<11} {'endpoint (seats)':<18} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'errors':>7}"
     )
     for result in results:
         print(
-            f"{result.database:<11} {result.endpoint:<15} {result.rate:>9.0f} "
+            f"{result.database:<11} {result.endpoint:<18} {result.rate:>9.0f} "
             f"{result.p50_ms:>8.1f} {result.p99_ms:>8.1f} {result.errors:>7}"
         )
-    for index in range(0, len(results), 2):
-        health, booking = results[index], results[index + 1]
-        print(f"{health.database}: booking/healthz throughput = {booking.rate / health.rate:.0%}")
+    health: dict[str, Result] = {}
+    for result in results:
+        if result.endpoint == "GET /healthz":
+            health[result.database] = result
+            continue
+        ratio = result.rate / health[result.database].rate
+        print(f"{result.database}: {result.endpoint} seat(s)/healthz throughput = {ratio:.0%}")
+
+
+def seat_counts(text: str) -> list[int]:
+    counts = [int(part) for part in text.split(",") if part.strip()]
+    if not counts or any(not 1 <= count <= 50 for count in counts):
+        raise argparse.ArgumentTypeError("seats: numbers 1..50, comma-separated")
+    return counts
 
 
 def main() -> None:
@@ -241,6 +298,12 @@ def main() -> None:
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
     parser.add_argument("--log-level", default="WARNING", help="server log level")
+    parser.add_argument(
+        "--seats",
+        type=seat_counts,
+        default=[1, 3],
+        help="booking variants: seats per slot (and clients per slot), e.g. 1,3",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install -y wrk")

@@ -31,6 +31,7 @@ from watchroster.clock import system_clock
 from watchroster.config import Settings
 from watchroster.context import AppContext
 from watchroster.db import Database
+from watchroster.outbox import wakeup
 from watchroster.outbox.dispatcher import Dispatcher
 from watchroster.outbox.models import STATUS_SENT, OutboxMessage
 from watchroster.outbox.providers import CHANNEL_SMS, OutgoingMessage, ProviderSet
@@ -71,7 +72,8 @@ def measure_latency(kind: str, *, rate: float, seconds: float, hooked: bool) -> 
         db = Database(url)
         stop = start_embedded(AppContext(settings_for(url, message_file), db))
         if not hooked:
-            db.on_messages_committed.clear()
+            for listener in wakeup.listeners():
+                wakeup.stop_listening(listener)
         time.sleep(0.5)  # let the worker finish its first round and start waiting
         try:
             committed = commit_steadily(db, rate=rate, count=int(rate * seconds))

@@ -19,18 +19,29 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from watchroster import health, openapi, web
 from watchroster.allowed_methods import allowed_methods
+from watchroster.attendance import router as attendance_router
+from watchroster.auth import erasure
 from watchroster.auth import router as auth_router
-from watchroster.auth.deps import authenticate, bearer_token_hash
+from watchroster.auth.deps import authenticate, bearer_token_hash, require_admin
+from watchroster.bookings import erasure as bookings_erasure
 from watchroster.bookings import router as bookings_router
+from watchroster.bookings import shift_cancel_router
+from watchroster.calendar import router as calendar_router
+from watchroster.calendar import service as calendar_service
+from watchroster.calls import router as calls_router
 from watchroster.checkpoints import start_checkpoints
 from watchroster.clock import Clock, system_clock
 from watchroster.config import Settings, get_settings
 from watchroster.context import AppContext
 from watchroster.db import Database
 from watchroster.errors import AppError
+from watchroster.incidents import router as incidents_router
 from watchroster.metrics import MetricsMiddleware
 from watchroster.middleware import RequestContextMiddleware
 from watchroster.outbox import router as outbox_router
+from watchroster.outbox.stats import outbox_gauges
+from watchroster.people import router as people_router
+from watchroster.roster import router as roster_router
 from watchroster.schedules import router as schedules_router
 from watchroster.web import admin as admin_pages
 
@@ -38,6 +49,13 @@ log = logging.getLogger("watchroster.app")
 
 THREAD_POOL_SIZE = 4
 GIL_SWITCH_INTERVAL_SECONDS = 0.0002
+
+# Erasing an account (`auth`) cancels the person's bookings: auth sits below bookings, so the
+# entry point connects them, once, before any request.
+erasure.on_account_erased(bookings_erasure.forget_user)
+# Likewise the calendar feature (above auth): GET /me shows the link, erasing deletes it.
+auth_router.provide_calendar_url(calendar_router.calendar_url_of)
+erasure.on_account_erased(calendar_service.forget_user)
 
 # Started with the app (the embedded dispatcher); each returns a function that stops it.
 BackgroundStarter = Callable[[AppContext], Callable[[], None]]
@@ -89,13 +107,21 @@ def create_app(
     # Inside RequestContextMiddleware, so a crash's 500 carries the request id and is logged.
     app.add_middleware(CrashResponder)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
-    app.add_middleware(MetricsMiddleware, context=context)  # outermost: counts every answer
+    # Outermost: counts every answer. The database gauges come from the features.
+    app.add_middleware(MetricsMiddleware, context=context, gauges=(outbox_gauges,))
     _add_error_handlers(app)
     app.include_router(health.router)
     app.include_router(schedules_router.router)
     app.include_router(auth_router.router)
     app.include_router(bookings_router.router)
-    app.include_router(outbox_router.router)
+    app.include_router(shift_cancel_router.router)  # /schedules/{id}/exceptions
+    app.include_router(outbox_router.build_router(require_admin))  # below auth: handed its check
+    app.include_router(calendar_router.router)
+    app.include_router(attendance_router.router)
+    app.include_router(incidents_router.router)
+    app.include_router(calls_router.router)
+    app.include_router(people_router.router)
+    app.include_router(roster_router.router)
     web.install(app)  # the volunteer pages and their static files
     admin_pages.install(app)  # the coordinator console under /admin
     return app

@@ -19,9 +19,6 @@ from pathlib import Path
 from typing import IO
 
 import typer
-from sqlalchemy.engine import make_url
-
-from watchroster.config import get_settings
 
 # SQLite files that belong to one database: the main file, its WAL and its shared-memory index.
 _COMPANIONS = ("", "-wal", "-shm")
@@ -35,6 +32,9 @@ class BackupError(Exception):
 
 def sqlite_path(database_url: str) -> Path | None:
     """The file of a SQLite URL; None for PostgreSQL or an in-memory database."""
+    # Imported on use: `watchroster --help` loads this module (start-up, issue #14 §3).
+    from sqlalchemy.engine import make_url
+
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
@@ -125,6 +125,8 @@ def _fsync(path: Path) -> None:
 
 
 def _sqlite_or_exit(tool: str) -> Path:
+    from watchroster.config import get_settings
+
     database = sqlite_path(get_settings().database_url)
     if database is None:
         typer.echo(

@@ -15,7 +15,7 @@ from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_va
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from watchroster import settings_values as values
-from watchroster.i18n import Language
+from watchroster.languages import Language
 from watchroster.timefmt import check_zone
 
 DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production"  # noqa: S105 - refused in production
@@ -44,6 +44,7 @@ _TEXT_CHECKS = {
     "whatsapp_base_url": values.check_url,
     "whatsapp_api_version": values.check_api_version,
     "public_url": values.check_url,
+    "holiday_country": values.check_holiday_country,
 }
 
 
@@ -124,7 +125,8 @@ class Settings(BaseSettings):
 
     # --- coordinator console ---
     # Public holidays a schedule may skip: an ISO 3166 country code the `holidays` package knows.
-    holiday_country: str = "ZA"
+    # The default is known good: not checked at every start (the check imports `holidays`).
+    holiday_country: str = Field(default="ZA", validate_default=False)
     # Per volunteer per day: "can you take this shift?" calls they receive at most.
     volunteer_calls_per_day: int = Field(default=2, ge=0, le=20)
 

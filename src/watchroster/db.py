@@ -4,21 +4,27 @@ One `Database` per process. Work happens in `db.read()` or `db.write()` scopes, 
 owns its transaction: it commits when the block ends normally and rolls back otherwise.
 Services only add and flush; they never commit.
 
-Which to use when (one scope per unit of work, never one inside another):
+Which to use when (one write scope per unit of work, never one inside another: that is refused
+with `NestedWrite`, see `_Writers`):
 
-| Where                                  | Reads               | Writes                         |
-|----------------------------------------|---------------------|--------------------------------|
-| sync endpoint, CLI command, job        | `db.read()`         | `db.write()`                   |
-| a hot path on the driver's cursor (1)  | `db.raw_read()`     | `db.raw_write()`               |
-| async endpoint (2)                     | `db.run_read(fn)`   | `db.run_write(fn)`             |
-| a booking (3)                          |                     | `context.writes.run(work)`     |
+| Where                                  | Reads             | Writes                           |
+|----------------------------------------|-------------------|----------------------------------|
+| sync endpoint, CLI command, job        | `db.read()`       | `db.write()`                     |
+| a hot path on the driver's cursor (1)  | `db.raw_read()`   | `db.raw_write()`                 |
+| async endpoint (2)                     | `db.run_read(fn)` | `db.run_write(fn)`               |
+| a booking (3)                          |                   | `context.writes.run(work)`       |
+| once committed, e.g. wake a worker (4) |                   | `after_commit(scope, callback)`  |
 
-(1) Statements compiled once per dialect (`rawsql.Prepared`), ~10x cheaper than the ORM.
+(1) Statements compiled once per dialect (`rawsql.Prepared`), ~10x cheaper than the ORM. They
+    take plain Python values and encode them as the ORM does, from the bound columns' types.
 (2) These only choose where `fn` runs (inline on the event loop, or in the thread pool); `fn`
     opens one of the scopes above, which is the transaction.
 (3) `groupcommit`: on SQLite, bookings arriving together share one transaction, each `work` in
     its own SAVEPOINT on a `RawTransaction`; on PostgreSQL each commits alone.
-A write scope whose work queued an outbox message wakes the dispatcher after the commit.
+(4) `scope` is the Session or RawTransaction of any scope above. Runs after a successful COMMIT,
+    outside the write lock; never after a rollback, nor for work whose savepoint was rolled back
+    (a refused booking in a group commit). The outbox wakes its dispatcher this way
+    (`outbox.wakeup`).
 
 SQLite is configured for a concurrent web server: WAL, a busy timeout, foreign keys, and write
 transactions that take the write lock at BEGIN (`BEGIN IMMEDIATE`). A deferred BEGIN that reads and
@@ -29,6 +35,7 @@ handler is unfair and lets unlucky writers wait a second or more, a plain mutex 
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,7 +44,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData, String, create_engine, event
 from sqlalchemy.engine import Connection, Dialect, Engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 from starlette.concurrency import run_in_threadpool
@@ -54,9 +61,11 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-
-# Set in `session.info` by whoever queues an outbox message, so the commit can wake the dispatcher.
-OUTBOX_QUEUED = "watchroster.outbox_queued"
+log = logging.getLogger("watchroster.db")
+AfterCommit = Callable[[], None]
+# In `session.info`: the session's after-commit callbacks, each with the savepoint (None for the
+# transaction itself) it was registered in.
+_AFTER_COMMIT = "watchroster.after_commit"
 
 
 class Base(DeclarativeBase):
@@ -134,6 +143,107 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
+def after_commit(scope: Session | RawTransaction, callback: AfterCommit) -> None:
+    """Run `callback` once the transaction of `scope` has committed.
+
+    Never after a rollback, and not when the savepoint it was registered in is rolled back (ORM
+    `begin_nested`, or a refused item of a group commit). The scopes of `Database` run the
+    callbacks after COMMIT and after the write lock is released, in the order registered; one
+    that raises is logged and the others still run, since the change it follows is committed.
+    """
+    if isinstance(scope, RawTransaction):
+        scope.after_commit(callback)
+        return
+    entry = (scope.get_nested_transaction(), callback)
+    scope.info.setdefault(_AFTER_COMMIT, []).append(entry)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, previous: SessionTransaction) -> None:
+    """Drop the callbacks of work that a rollback (of a savepoint or the whole) undid."""
+    entries = session.info.get(_AFTER_COMMIT)
+    if not entries:
+        return
+    if not previous.nested:
+        entries.clear()
+        return
+    entries[:] = [(tx, cb) for tx, cb in entries if not _within(tx, previous)]
+
+
+def _within(transaction: SessionTransaction | None, outer: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+def _run_after_commit(callbacks: list[AfterCommit]) -> None:
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:
+            log.exception("after-commit callback %r failed; the transaction stands", callback)
+
+
+def _session_callbacks(session: Session) -> list[AfterCommit]:
+    entries = session.info.pop(_AFTER_COMMIT, [])
+    return [callback for _tx, callback in entries]
+
+
+class NestedWrite(RuntimeError):
+    """A write scope was opened inside another one on the same thread.
+
+    On SQLite it would wait for a lock its own thread holds; on PostgreSQL it would be a second
+    transaction that cannot see the first one's rows. Either way a bug, so it fails at once."""
+
+
+class _Writers:
+    """Who may open a write scope now.
+
+    On SQLite, one writer at a time per process on a plain (not re-entrant) mutex, see the
+    module docstring. Nothing ever takes it twice: a scope inside a scope is refused
+    (`NestedWrite`), and `run_write`, which takes the mutex before running its work inline,
+    lends it to that work's write scopes instead of them taking it again. Per thread, because
+    the mutex belongs to a thread: scopes are synchronous, so they never span an `await`.
+    """
+
+    def __init__(self, *, exclusive: bool) -> None:
+        self._lock = threading.Lock() if exclusive else None
+        self._local = threading.local()
+
+    @contextmanager
+    def scope(self) -> Iterator[None]:
+        local = self._local
+        if getattr(local, "open", False):
+            raise NestedWrite("a write scope is already open on this thread; use that one")
+        lock = None if getattr(local, "lent", False) else self._lock
+        if lock is not None:
+            lock.acquire()
+        local.open = True
+        try:
+            yield
+        finally:
+            local.open = False
+            if lock is not None:
+                lock.release()
+
+    def lend(self) -> bool:
+        """Take the mutex without waiting, for work run inline on this thread (False: taken,
+        or no mutex). The work's write scopes use it; `end_loan` gives it back."""
+        if self._lock is None or getattr(self._local, "open", False):
+            return False
+        if not self._lock.acquire(blocking=False):
+            return False
+        self._local.lent = True
+        return True
+
+    def end_loan(self) -> None:
+        self._local.lent = False
+        assert self._lock is not None
+        self._lock.release()
+
+
 class Database:
     """Owns the engine and hands out transaction scopes."""
 
@@ -145,54 +255,39 @@ class Database:
         write_engine = self.engine.execution_options(watchroster_write=True)
         self._read_sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(bind=write_engine, expire_on_commit=False)
-        # Reentrant so that `run_write` can hold it around work that opens a write scope.
-        self._write_lock = threading.RLock() if self.is_sqlite else None
-        self.on_messages_committed: list[Callable[[], None]] = []
+        self._writers = _Writers(exclusive=self.is_sqlite)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A read-only transaction (never takes SQLite's write lock)."""
-        with self._read_sessions() as session, session.begin():
-            yield session
+        with self._read_sessions() as session:
+            with session.begin():
+                yield session
+            callbacks = _session_callbacks(session)
+        _run_after_commit(callbacks)
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction: committed at the end of the block, rolled back on any exception."""
-        with self._one_writer(), self._write_sessions() as session:
+        with self._writers.scope(), self._write_sessions() as session:
             with session.begin():
                 yield session
-            queued_messages = session.info.get(OUTBOX_QUEUED, False)
-        if queued_messages:
-            self._messages_committed()
+            callbacks = _session_callbacks(session)
+        _run_after_commit(callbacks)
 
     @contextmanager
     def raw_read(self) -> Iterator[RawTransaction]:
         """Like `read`, on the driver's cursor (see `rawsql` for when that is worth it)."""
         with self._raw_transaction(write=False) as transaction:
             yield transaction
+        _run_after_commit(transaction.take_after_commit())
 
     @contextmanager
     def raw_write(self) -> Iterator[RawTransaction]:
-        """Like `write`, on the driver's cursor: the same lock, BEGIN IMMEDIATE and wake-up."""
-        with self._one_writer(), self._raw_transaction(write=True) as transaction:
+        """Like `write`, on the driver's cursor: the same lock, BEGIN IMMEDIATE and callbacks."""
+        with self._writers.scope(), self._raw_transaction(write=True) as transaction:
             yield transaction
-        if transaction.messages_queued:
-            self._messages_committed()
-
-    @contextmanager
-    def _one_writer(self) -> Iterator[None]:
-        """Hold the in-process SQLite write lock (see the module docstring); a no-op on PG."""
-        lock = self._write_lock
-        if lock is None:
-            yield
-            return
-        with lock:
-            yield
-
-    def _messages_committed(self) -> None:
-        # Wake the embedded dispatcher now instead of at its next poll.
-        for hook in self.on_messages_committed:
-            hook()
+        _run_after_commit(transaction.take_after_commit())
 
     @contextmanager
     def _raw_transaction(self, *, write: bool) -> Iterator[RawTransaction]:
@@ -228,12 +323,11 @@ class Database:
         """Run a write transaction from an async endpoint: inline on the event loop when the
         SQLite write lock is free (no thread hop), else in the thread pool, so the loop never
         waits for another thread's transaction. PostgreSQL writes always take the pool."""
-        lock = self._write_lock
-        if lock is not None and lock.acquire(blocking=False):
-            try:  # the work's own write scope takes the (reentrant) lock again
+        if self._writers.lend():
+            try:  # the work's write scope uses the lock taken here (see `_Writers`)
                 return work(*args)
             finally:
-                lock.release()
+                self._writers.end_loan()
         return await run_in_threadpool(work, *args)
 
     def dispose(self) -> None:

@@ -77,7 +77,8 @@ class GroupCommit:
 
     async def _commit(self, batch: list[_Item[Any]]) -> None:
         try:
-            # Inline when the write lock is free, else in a thread (see `Database.run_write`).
+            # Inline when the write lock is free, else in a thread (see `Database.run_write`);
+            # the batch's `raw_write` uses the lock `run_write` took, never takes it again.
             await self._db.run_write(self._write_batch, batch)
         except Exception as exc:  # BEGIN or COMMIT failed: none of the batch was written
             for item in batch:

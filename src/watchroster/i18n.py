@@ -40,7 +40,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
 from functools import cache
 from pathlib import Path
-from typing import Any, Final, Literal, cast, get_args
+from typing import Any, Final, cast
 
 from babel import dates as babel_dates
 from babel.messages.mofile import write_mo
@@ -50,14 +50,14 @@ from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+# The API's `language` field and the catalogues both come from this one list (re-exported).
+from watchroster.languages import LANGUAGE_NAMES as LANGUAGE_NAMES
+from watchroster.languages import SOURCE_LANGUAGE as SOURCE_LANGUAGE
+from watchroster.languages import SUPPORTED_LANGUAGES as SUPPORTED_LANGUAGES
+from watchroster.languages import Language as Language
+
 log = logging.getLogger("watchroster.i18n")
 
-# The API's `language` field and the catalogues both come from this one list.
-Language = Literal["en", "af", "zu"]
-SUPPORTED_LANGUAGES: Final[tuple[str, ...]] = get_args(Language)
-SOURCE_LANGUAGE: Final[Language] = "en"
-# Each language named in itself, as a language menu should show it.
-LANGUAGE_NAMES: Final[Mapping[str, str]] = {"en": "English", "af": "Afrikaans", "zu": "isiZulu"}
 LOCALES_DIR: Final = Path(__file__).parent / "locales"
 DOMAIN: Final = "messages"
 

@@ -6,8 +6,8 @@ site, emptied when they all (re)start (the systemd units in `deploy/` do both); 
 `serve` process then sums the counters of all of them, the worker's included. Without it each
 process counts for itself, which is right for the default single `serve` with its embedded worker.
 
-The outbox gauges are read from the database at scrape time, so they are the same whichever
-process answers.
+Gauges of the database (the outbox backlog) are read at scrape time, so they are the same whichever
+process answers; the entry point hands their readers in (`GaugeReader`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import ipaddress
 import logging
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from prometheus_client import (
@@ -28,16 +29,16 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from watchroster.outbox.stats import outbox_stats
-
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from watchroster.context import AppContext
 
 log = logging.getLogger("watchroster.metrics")
@@ -100,34 +101,33 @@ def count_delivery(provider: str, outcome: _HasStatus) -> None:
     OUTBOX_DELIVERIES.labels(provider, kind).inc()
 
 
-class _OutboxCollector(Collector):
-    """The backlog and the age of the oldest pending message, read when scraped."""
+# A feature's gauges read from the database at scrape time (e.g. the outbox backlog). Handed in
+# by the entry point (`app.create_app`): the platform imports no feature.
+GaugeReader = Callable[["Session", datetime], Iterable[Metric]]
 
-    def __init__(self, context: AppContext) -> None:
+
+class _DatabaseGauges(Collector):
+    """The features' gauges, read in one transaction when scraped."""
+
+    def __init__(self, context: AppContext, readers: Sequence[GaugeReader]) -> None:
         self.context = context
+        self.readers = tuple(readers)
 
     def collect(self) -> Iterator[Metric]:
+        if not self.readers:
+            return
         try:
             with self.context.db.read() as session:
-                stats = outbox_stats(session, self.context.clock())
+                now = self.context.clock()
+                gauges = [gauge for reader in self.readers for gauge in reader(session, now)]
         except SQLAlchemyError:
             # The counters are still worth a scrape; /readyz is what reports the database.
-            log.warning("metrics: outbox gauges left out, the database did not answer")
+            log.warning("metrics: database gauges left out, the database did not answer")
             return
-        backlog = GaugeMetricFamily(
-            "watchroster_outbox_rows", "Outbox rows by status.", labels=["status"]
-        )
-        for status, count in stats.counts.items():
-            backlog.add_metric([status], count)
-        yield backlog
-        yield GaugeMetricFamily(
-            "watchroster_outbox_oldest_pending_age_seconds",
-            "Age of the oldest pending message (0 when none is pending).",
-            value=stats.oldest_pending_age_seconds or 0.0,
-        )
+        yield from gauges
 
 
-def exposition(context: AppContext) -> bytes:
+def exposition(context: AppContext, gauges: Sequence[GaugeReader] = ()) -> bytes:
     """The text format: this process's (or, in multiprocess mode, every process's) counters,
     then the database gauges."""
     if os.environ.get(MULTIPROC_ENV):
@@ -135,18 +135,21 @@ def exposition(context: AppContext) -> bytes:
         MultiProcessCollector(counters)  # type: ignore[no-untyped-call]
     else:
         counters = REGISTRY
-    gauges = CollectorRegistry(auto_describe=False)
-    gauges.register(_OutboxCollector(context))
-    return generate_latest(counters) + generate_latest(gauges)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_DatabaseGauges(context, gauges))
+    return generate_latest(counters) + generate_latest(registry)
 
 
 class MetricsMiddleware:
     """Counts every request by route template (never the raw path: bounded labels) and serves
     `GET /metrics` itself, outside the request log (a scrape every 15 s is not news)."""
 
-    def __init__(self, app: ASGIApp, context: AppContext) -> None:
+    def __init__(
+        self, app: ASGIApp, context: AppContext, gauges: Sequence[GaugeReader] = ()
+    ) -> None:
         self.app = app
         self.context = context
+        self.gauges = tuple(gauges)
         self._labelled: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -203,7 +206,7 @@ class MetricsMiddleware:
         if scope["method"] != "GET":
             await _respond(send, 405, [(b"allow", b"GET")], b"")
             return
-        body = await run_in_threadpool(exposition, self.context)
+        body = await run_in_threadpool(exposition, self.context, self.gauges)
         await _respond(send, 200, [(b"content-type", CONTENT_TYPE_LATEST.encode())], body)
 
     def _refusal(self, scope: Scope) -> tuple[int, str, list[tuple[bytes, bytes]]] | None:

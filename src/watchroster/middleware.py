@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from watchroster.auth.client_ip import client_ip
+from watchroster.client_ip import client_ip
 from watchroster.logs import REQUEST_ID, escape_control
 
 log = logging.getLogger("watchroster.http")
@@ -144,7 +144,7 @@ class RequestContextMiddleware:
         # The path only, never the query string: it may carry personal data. Path and method
         # come from the client (the path percent-decoded): escaped, so `%0A` cannot forge a line.
         method = escape_control(str(scope.get("method", "")))
-        path = escape_control(str(scope.get("path", "")))
+        path = _SECRET_PATH.sub(r"\1…", escape_control(str(scope.get("path", ""))))
         client = _client_address(scope)
         extra: dict[str, Any] = {
             "request_id": request_id,
@@ -157,8 +157,12 @@ class RequestContextMiddleware:
         log.info("%s %s %s %.1fms %s", method, path, status, duration_ms, client, extra=extra)
 
 
+# A calendar feed's URL is its password (`calendar.router`): the token never reaches a log.
+_SECRET_PATH = re.compile(r"^(/calendar/)[^/]+?(?=\.ics$|/|$)")
+
+
 def _client_address(scope: Scope) -> str:
-    """The address the per-IP limits count (`auth.client_ip`: X-Forwarded-For believed only
+    """The address the per-IP limits count (`client_ip`: X-Forwarded-For believed only
     from WATCHROSTER_TRUSTED_PROXIES), so the log and the limits always name the same client."""
     app = scope.get("app")
     context = getattr(getattr(app, "state", None), "context", None)

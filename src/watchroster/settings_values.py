@@ -7,6 +7,7 @@ uses a value later calls the same parser, so there is one reading of each format
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from datetime import time
@@ -68,6 +69,24 @@ def check_region(value: str) -> str:
     if region not in phonenumbers.SUPPORTED_REGIONS:
         raise ValueError(f"{value!r} is not a region code known to phone numbering (e.g. ZA)")
     return region
+
+
+@functools.cache
+def _holiday_country_codes() -> frozenset[str]:
+    # The package's registry of codes: checking the setting at every process start must not
+    # import the ~250 country modules `holidays.list_supported_countries` loads (~1 s; start-up,
+    # #14 §3).
+    from holidays.registry import EntityLoader
+
+    return frozenset(EntityLoader.get_country_codes())
+
+
+def check_holiday_country(value: str) -> str:
+    """An ISO 3166 country code whose public holidays the `holidays` package knows, upper-cased."""
+    country = value.strip().upper()
+    if country not in _holiday_country_codes():
+        raise ValueError(f"{value!r} is not a country whose public holidays are known (e.g. ZA)")
+    return country
 
 
 def check_regions(value: str) -> str:

@@ -40,6 +40,7 @@ _DOC_TIME = r"([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?"
 _DOC_OFFSET = r"([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"
 INSTANT_PATTERN = f"^{_DOC_DATE}[Tt]{_DOC_TIME}{_DOC_OFFSET}$"
 BOUND_PATTERN = f"^{_DOC_DATE}([Tt]{_DOC_TIME}{_DOC_OFFSET})?$"
+DATE_PATTERN = f"^{_DOC_DATE}$"  # a bare date: periods of figures
 
 # Names the tz database ships that are not a place: `localtime` follows the host's clock
 # settings, `Factory` is a placeholder, `posixrules` a template; posix/ and right/ are copies

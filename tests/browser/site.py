@@ -82,10 +82,10 @@ class Site:
 
     # --- data --------------------------------------------------------------------------------
 
-    def add_schedule(self, label: str, cron: str, minutes: int = 180) -> int:
+    def add_schedule(self, label: str, cron: str, minutes: int = 180, seats: int = 1) -> int:
         """A schedule (as a coordinator's CLI would add it); names are unique per site."""
         name = f"{label} {next(self._schedule_names)}"
-        data = ScheduleCreate(name=name, cron_expr=cron, duration_minutes=minutes)
+        data = ScheduleCreate(name=name, cron_expr=cron, duration_minutes=minutes, seats=seats)
         with self.database.write() as session:
             return create_schedule(session, data, ZONE_NAME).schedule_id
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, inspect, select, text
 
@@ -116,13 +115,6 @@ def _columns(engine: Engine) -> set[str]:
     return {column["name"] for column in inspect(engine).get_columns("users")}
 
 
-def _migrate(engine: Engine, step: str, revision: str) -> None:
-    config = migrate.alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        getattr(command, step)(config, revision)
-
-
 def test_migration_adds_and_removes_the_column_keeping_users(tmp_path: Path) -> None:
     database = Database(f"sqlite:///{tmp_path / 'language.db'}")
     engine = database.engine
@@ -138,18 +130,18 @@ def test_migration_adds_and_removes_the_column_keeping_users(tmp_path: Path) -> 
             )
         assert "language" not in _columns(engine)
 
-        _migrate(engine, "upgrade", "0002")
+        migrate.run(engine, "upgrade", "0002")
         assert "language" in _columns(engine)
         with engine.begin() as connection:
             connection.execute(text("UPDATE users SET language = 'zu'"))
             rows = connection.execute(text("SELECT name, language FROM users")).all()
         assert [tuple(row) for row in rows] == [("Sipho", "zu")]
 
-        _migrate(engine, "downgrade", "0001")
+        migrate.run(engine, "downgrade", "0001")
         assert "language" not in _columns(engine)
         with engine.connect() as connection:
             assert connection.execute(text("SELECT name FROM users")).scalar_one() == "Sipho"
-        _migrate(engine, "upgrade", "head")
+        migrate.run(engine, "upgrade", "head")
         assert migrate.is_up_to_date(engine)
     finally:
         database.dispose()

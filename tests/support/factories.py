@@ -22,6 +22,7 @@ def add_schedule(
     end_date: date | None = None,
     duration_minutes: int = 180,
     active: bool = True,
+    seats: int = 1,
 ) -> Schedule:
     data = ScheduleCreate(
         name=name,
@@ -31,6 +32,7 @@ def add_schedule(
         end_date=end_date,
         duration_minutes=duration_minutes,
         active=active,
+        seats=seats,
     )
     with db.write() as session:
         return create_schedule(session, data, timezone)
@@ -44,13 +46,16 @@ def add_user(db: Database, phone: str, name: str | None = None, role: str = "vol
         return user
 
 
-def add_booking(db: Database, schedule: Schedule, user: User, start: datetime) -> Booking:
+def add_booking(
+    db: Database, schedule: Schedule, user: User, start: datetime, seat: int = 1
+) -> Booking:
     with db.write() as session:
         booking = Booking(
             user_id=user.user_id,
             schedule_id=schedule.schedule_id,
             shift_start=start,
             shift_end=start + timedelta(minutes=schedule.duration_minutes),
+            seat=seat,
         )
         session.add(booking)
         session.flush()

@@ -1,16 +1,17 @@
-"""`watchroster users …`: list users and make the first admins without the HTTP API."""
+"""`watchroster users …`: list users and make the first admins without the HTTP API.
+
+Only typer is imported up front (`watchroster --help` loads this module); each command imports
+what it needs when it runs (start-up, issue #14 §3).
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
-from watchroster.auth import service
-from watchroster.auth.models import User
-from watchroster.clock import system_clock
-from watchroster.config import get_settings
-from watchroster.db import Database
-from watchroster.errors import AppError
-from watchroster.phones import normalise_phone
+if TYPE_CHECKING:
+    from watchroster.auth.models import User
 
 users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 
@@ -28,6 +29,10 @@ def list_command(
     limit: int = typer.Option(1000, min=1, help="Show at most this many users."),
 ) -> None:
     """Show users (id, phone, role, state, name)."""
+    from watchroster.auth import service
+    from watchroster.config import get_settings
+    from watchroster.db import Database
+
     db = Database(get_settings().database_url)
     try:
         with db.read() as session:
@@ -42,6 +47,13 @@ def grant_admin_command(
     phone: str = typer.Argument(..., help="Phone number, E.164 or national format."),
 ) -> None:
     """Make the owner of PHONE an admin (the account is created if they never logged in)."""
+    from watchroster.auth import service
+    from watchroster.clock import system_clock
+    from watchroster.config import get_settings
+    from watchroster.db import Database
+    from watchroster.errors import AppError
+    from watchroster.phones import normalise_phone
+
     settings = get_settings()
     try:
         e164 = normalise_phone(phone, settings.default_region)

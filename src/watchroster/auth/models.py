@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from watchroster.db import Base, UTCDateTime, utcnow
@@ -24,6 +24,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     channel: Mapped[str] = mapped_column(String(16), default="sms")
     reminders: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Whether coordinators' calls for volunteers on a gap may reach this person (`calls`).
+    volunteer_calls: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # "en", "af" or "zu"; NULL follows the browser (pages) or WATCHROSTER_DEFAULT_LANGUAGE.
     language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -19,7 +20,8 @@ from watchroster.auth.schemas import (
     UserPatch,
     VerifyIn,
 )
-from watchroster.deps import ClockDep, DbDep, SettingsDep
+from watchroster.context import AppContext
+from watchroster.deps import ClockDep, ContextDep, DbDep, SettingsDep
 from watchroster.errors import Unauthorized
 from watchroster.fields import PathId
 from watchroster.phones import normalise_phone
@@ -97,10 +99,23 @@ def logout(principal: CurrentUser, db: DbDep, clock: ClockDep) -> Response:
     return Response(status_code=204)
 
 
+# The calendar feature sits above auth (import layers), so the application hands over how to
+# find a user's calendar URL (`app.py`), as the entry point hands periodic jobs to the outbox.
+CalendarUrl = Callable[[AppContext, int], str]
+_calendar_url: list[CalendarUrl] = []
+
+
+def provide_calendar_url(find: CalendarUrl) -> None:
+    _calendar_url[:] = [find]
+
+
 @router.get("/me", response_model=UserOut, responses=_AUTH_RESPONSES)
-def read_me(principal: CurrentUser, db: DbDep) -> UserOut:
-    with db.read() as session:
-        return UserOut.of(service.get_user(session, principal.user_id))
+def read_me(principal: CurrentUser, context: ContextDep) -> UserOut:
+    with context.db.read() as session:
+        me = UserOut.of(service.get_user(session, principal.user_id))
+    for find in _calendar_url:
+        me.calendar_url = find(context, principal.user_id)
+    return me
 
 
 @router.patch("/me", response_model=UserOut, responses=_AUTH_RESPONSES)

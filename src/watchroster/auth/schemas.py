@@ -66,6 +66,9 @@ class UserOut(BaseModel):
     active: bool
     channel: str
     reminders: bool
+    volunteer_calls: bool = Field(
+        default=True, description="Whether coordinators' calls for volunteers may reach them."
+    )
     # Left out while unset, so the shape older clients know is unchanged.
     language: Language | None = Field(
         default=None,
@@ -73,6 +76,14 @@ class UserOut(BaseModel):
         description="The chosen language; absent: pages follow the browser.",
     )
     created_at: Instant = Field(description="RFC 3339, UTC.")
+    # Only in `GET /me` (filled in by the calendar feature, a layer above: `auth.router`).
+    calendar_url: str | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="GET /me only: the secret URL of your calendar feed (iCalendar); "
+        "POST /me/calendar-link replaces it.",
+        json_schema_extra={"format": "uri"},
+    )
 
     @classmethod
     def of(cls, user: User) -> UserOut:
@@ -84,6 +95,7 @@ class UserOut(BaseModel):
             active=user.active,
             channel=user.channel,
             reminders=user.reminders,
+            volunteer_calls=user.volunteer_calls,
             language=supported(user.language),
             created_at=to_rfc3339(user.created_at),
         )
@@ -112,12 +124,14 @@ class MePatch(BaseModel):
     channel: Channel | SkipJsonSchema[None] = None
     # Strict: the schema says boolean, so 0, 1 or "yes" is a 400, not a guess.
     reminders: StrictBool | SkipJsonSchema[None] = None
+    # Calls for volunteers on a roster gap (`calls`); false opts out of them.
+    volunteer_calls: StrictBool | SkipJsonSchema[None] = None
     # null: pages follow the browser's language, messages WATCHROSTER_DEFAULT_LANGUAGE.
     language: Language | None = None
 
     @model_validator(mode="after")
     def _no_null_settings(self) -> Self:
-        _refuse_nulls(self, ("channel", "reminders"))
+        _refuse_nulls(self, ("channel", "reminders", "volunteer_calls"))
         return self
 
 

@@ -15,14 +15,11 @@ from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session
 
 from watchroster import i18n, metrics
-from watchroster.auth import ratelimit
+from watchroster.auth import erasure, ratelimit
 from watchroster.auth.deps import TOKEN_PURPOSE
 from watchroster.auth.models import ROLE_ADMIN, ROLE_VOLUNTEER, AuthSession, LoginCode, User
 from watchroster.auth.schemas import MePatch, UserPatch
-from watchroster.bookings.models import Booking, IdempotencyKey
-from watchroster.bookings.service import cancel_future_bookings_of_user
 from watchroster.config import Settings
-from watchroster.db import OUTBOX_QUEUED
 from watchroster.errors import AppError, Conflict, NotFound, TooManyRequests
 from watchroster.logs import mask_phone
 from watchroster.outbox.operations import forget_recipient
@@ -121,11 +118,11 @@ def send_login_code(
         dedupe_key=None,
         expires_at=expires_at,
         seal_with=_secret(settings),
+        # No wake-up at commit: the dispatcher takes the code at its next poll (<= 1 s, as it
+        # takes codes queued by other processes). Woken, its send overlapped this response and
+        # made a code that was queued 1-3 ms slower to answer than a refused one (issue #9).
+        wake=False,
     )
-    # No wake-up at commit: the dispatcher takes the code at its next poll (<= 1 s, as it takes
-    # codes queued by other processes). Woken, its send overlapped this response and made a
-    # code that was queued 1-3 ms slower to answer than a refused one (issue #9).
-    session.info.pop(OUTBOX_QUEUED, None)
     log.info("login code queued for %s", mask_phone(phone))
     metrics.LOGIN_CODES_SENT.inc()
 
@@ -340,21 +337,16 @@ def erase_account(session: Session, user_id: int, now: datetime) -> None:
     """Remove the person, keep the statistics: the user row stays (bookings and reports point at
     it) without phone, name or language; sessions end, the login code goes, future bookings are
     cancelled, queued messages to the number expire, the outbox and buddy entries lose the number,
-    and stored replies of retried requests are deleted."""
+    and stored replies of retried requests are deleted. The features above auth do their part
+    through `auth.erasure` (bookings: `bookings.erasure.forget_user`)."""
     user = get_user(session, user_id)
     phone = user.phone
-    cancel_future_bookings_of_user(session, user_id, now)
+    erasure.run_hooks(session, user_id, phone, now)  # first: while the number is still here
     revoke_all_sessions(session, user_id, now)
     if phone is not None:
         session.execute(delete(LoginCode).where(LoginCode.phone == phone))
         ratelimit.forget_phone(session, phone, now)
         forget_recipient(session, phone, now)
-        # Someone else's booking may name this person as an unregistered-style buddy by phone.
-        session.execute(
-            update(Booking).where(Booking.buddy_phone == phone).values(buddy_phone=None)
-        )
-    # Stored replies of retry-safe requests may quote a buddy's name; they go with the person.
-    session.execute(delete(IdempotencyKey).where(IdempotencyKey.user_id == user_id))
     user.phone = None
     user.name = None
     user.language = None

@@ -120,11 +120,9 @@ def usage(
     target: Session | RawTransaction, user_id: int, now: datetime, phone: str | None = None
 ) -> Usage:
     """The user's allowance used in the last 24 h; `phone`: the number about to be matched."""
-    params: dict[str, Any] = {"phone": phone, "actor": actor_key(user_id)}
+    params = {"phone": phone, "actor": actor_key(user_id), "since": now - WINDOW}
     if isinstance(target, RawTransaction):  # the booking hot path (see `rawsql`)
-        params["since"] = target.instant(now - WINDOW)
         return _usage_of(target.first(_USAGE, params))
-    params["since"] = now - WINDOW
     return _usage_of(target.execute(_usage_statement(), params).first())
 
 
@@ -132,10 +130,8 @@ def record(
     target: Session | RawTransaction, kind: str, user_id: int, phone: str | None, now: datetime
 ) -> None:
     """Count one notice sent or one number matched against the user's allowance."""
-    params: dict[str, Any] = {"kind": kind, "phone": phone, "actor": actor_key(user_id)}
+    params = {"kind": kind, "phone": phone, "actor": actor_key(user_id), "created_at": now}
     if isinstance(target, RawTransaction):
-        params["created_at"] = target.instant(now)
         target.first(_RECORD, params)
     else:
-        params["created_at"] = now
         target.execute(_record_statement(), params)

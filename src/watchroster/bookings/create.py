@@ -13,18 +13,19 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, select
 
 from watchroster import metrics
 from watchroster.auth.deps import Principal
 from watchroster.auth.models import User
-from watchroster.bookings import buddies, messages
+from watchroster.bookings import buddies, busy, messages, seats
 from watchroster.bookings.buddies import DEFAULT_RULES, BuddyRules
 from watchroster.bookings.models import Booking
 from watchroster.bookings.schemas import BookingCreate, first_name
 from watchroster.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from watchroster.phones import normalise_phone
 from watchroster.rawsql import Prepared, RawTransaction
+from watchroster.schedules import exclusions
 from watchroster.schedules.models import Schedule
 from watchroster.schedules.recurrence import is_occurrence
 from watchroster.schedules.slot_cache import VIEW_COLUMNS, ScheduleView
@@ -70,6 +71,9 @@ class NewBooking:
     buddy_attended: bool | None = None
     attendance_recorded_at: datetime | None = None
     canceled_at: datetime | None = None
+    seat: int = 1
+    safe_at: datetime | None = None  # "home safe" comes after the shift (`home_safe`)
+    safe_by: int | None = None
     # Only when a buddy was named: whether they were told (see `BookingCreated`).
     buddy_notified: bool | None = None
 
@@ -106,9 +110,7 @@ def _member_columns() -> tuple[Any, ...]:
 
 
 _SCHEDULE = Prepared(
-    lambda _dialect: select(*VIEW_COLUMNS).where(
-        Schedule.active.is_(True), Schedule.schedule_id == bindparam("schedule_id")
-    )
+    lambda dialect: _schedule_query(locked=dialect == "postgresql"),
 )
 # Locks the caller's row on PostgreSQL, so one user's bookings are checked one at a time (two
 # parallel overlapping bookings cannot both pass the overlap check).
@@ -137,6 +139,7 @@ _OVERLAPPING = Prepared(
     )
 )
 _BOOKING_COLUMNS = (
+    "seat",
     "user_id",
     "schedule_id",
     "shift_start",
@@ -147,13 +150,17 @@ _BOOKING_COLUMNS = (
     "attended",
     "created_at",
 )
-_INSERT = Prepared(
-    lambda _dialect: (
-        insert(Booking)
-        .values({name: bindparam(name) for name in _BOOKING_COLUMNS})
-        .returning(Booking.booking_id)
+_INSERT = Prepared(lambda dialect: seats.insert_statement(dialect, _BOOKING_COLUMNS))
+
+
+def _schedule_query(*, locked: bool) -> Any:
+    query = select(*VIEW_COLUMNS).where(
+        Schedule.active.is_(True), Schedule.schedule_id == bindparam("schedule_id")
     )
-)
+    # PostgreSQL: FOR KEY SHARE, the lock the foreign key check takes anyway, taken before
+    # `seats` is read. A coordinator lowering `seats` locks the row FOR UPDATE before counting
+    # (`schedules.service`), so either this booking is counted or it sees the new seats.
+    return query.with_for_update(read=True, key_share=True) if locked else query
 
 
 def is_active_slot_violation(error: BaseException | None) -> bool:
@@ -188,14 +195,19 @@ def create_booking(
     start = parse_instant(data.start_time, "start_time")
     schedule = _bookable_schedule(transaction, data.schedule_id)
     _check_slot(schedule, start, now)
+    exclusions.refuse_holiday(schedule, start)  # 400 public_holiday, naming it
     if not transaction.is_sqlite:
         # SQLite runs one write transaction at a time already; PostgreSQL needs the row lock.
         _lock_caller(transaction, caller.user_id)
     buddy = _resolve_buddy(transaction, caller, data, _BuddyContext(default_region, rules, now))
     end = start + timedelta(minutes=schedule.rule.duration_minutes)
     _check_no_overlap(transaction, caller.user_id, start, end)
+    # Nobody on two overlapping shifts, as buddy either (issue #12 §3: 409 buddy_busy).
+    buddy_id = buddy.member.user_id if buddy.member is not None else None
+    busy.check_free(transaction, caller.user_id, buddy_id, start, end)
     booking = _insert(
         transaction,
+        schedule.seats,
         user_id=caller.user_id,
         schedule_id=schedule.schedule_id,
         shift_start=start,
@@ -205,6 +217,8 @@ def create_booking(
         buddy_phone=buddy.phone,
         created_at=now,
     )
+    # After the insert, not before: see `refuse_cancelled_raw` (a concurrent cancellation).
+    exclusions.refuse_cancelled_raw(transaction, schedule.schedule_id, start)
     notified = messages.notify_booked(
         transaction,
         booking,
@@ -315,12 +329,11 @@ def _resolve_buddy(
 def _check_no_overlap(
     transaction: RawTransaction, user_id: int, start: datetime, end: datetime
 ) -> None:
-    instant = transaction.instant
     params = {
         "user_id": user_id,
-        "earliest": instant(start - _LONGEST_SHIFT),
-        "end": instant(end),
-        "start": instant(start),
+        "earliest": start - _LONGEST_SHIFT,
+        "end": end,
+        "start": start,
     }
     clash = transaction.first(_OVERLAPPING, params)
     if clash is not None:
@@ -329,22 +342,24 @@ def _check_no_overlap(
         )
 
 
-def _insert(transaction: RawTransaction, **fields: Any) -> NewBooking:
-    """INSERT the booking; the partial unique index decides who gets a contested slot.
+def _insert(transaction: RawTransaction, places: int, **fields: Any) -> NewBooking:
+    """INSERT the booking into the lowest free seat; the partial unique index over (schedule,
+    start, seat) decides who gets a contested one, never a count read before the write.
 
-    On failure the whole transaction rolls back (the error propagates), so nothing is
-    half-written. PostgreSQL makes a second insert of the same slot wait for the first
-    transaction and fail with 23505 only if that one commits.
+    A seat taken meanwhile (the INSERT did nothing) moves on to the next; none left is 409.
+    PostgreSQL makes an insert of a seat another transaction is inserting wait for it, and do
+    nothing only if that one commits. Any other error rolls the whole transaction back.
     """
     draft = NewBooking(booking_id=0, **fields)
     values = {name: getattr(draft, name) for name in _BOOKING_COLUMNS}
-    for name in ("shift_start", "shift_end", "created_at"):
-        values[name] = transaction.instant(values[name])
-    try:
-        row = transaction.first(_INSERT, values)
-    except Exception as exc:
-        if is_active_slot_violation(exc):
-            raise Conflict("slot already booked", code="slot_taken") from None
-        raise
-    assert row is not None
-    return replace(draft, booking_id=row[0])
+    free = seats.free_seats(transaction, draft.schedule_id, draft.shift_start, places)
+    for seat in free:
+        try:
+            row = transaction.first(_INSERT, {**values, "seat": seat})
+        except Exception as exc:
+            if is_active_slot_violation(exc):  # cannot happen with ON CONFLICT; never a 500
+                raise seats.full() from None
+            raise
+        if row is not None:
+            return replace(draft, booking_id=row[0], seat=seat)
+    raise seats.full()

@@ -243,7 +243,7 @@ def _remember(
         "fingerprint": key.fingerprint,
         "status_code": reply.status_code,
         "response_body": reply.body,
-        "created_at": transaction.instant(now),
+        "created_at": now,
     }
     try:
         transaction.first(_INSERT, values)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from typing import Protocol, TypedDict
 from zoneinfo import ZoneInfo
 
@@ -23,7 +24,7 @@ from watchroster.bookings.buddies import BuddyRules
 from watchroster.bookings.models import Booking, BookingFields, Report, ShiftSchedule
 from watchroster.bookings.schemas import shown_buddy_name
 from watchroster.logs import mask_phone
-from watchroster.outbox.service import queue_message, queue_message_raw
+from watchroster.outbox.service import queue_message
 from watchroster.phones import may_receive_messages
 from watchroster.rawsql import RawTransaction
 from watchroster.schedules.models import Schedule
@@ -188,8 +189,6 @@ def _queue(
         channel=to.channel,
         dedupe_key=dedupe_key,
     )
-    if isinstance(target, RawTransaction):  # the booking hot path (`bookings.create`)
-        return queue_message_raw(target, **message) is not None
     return queue_message(target, **message) is not None
 
 
@@ -327,3 +326,88 @@ def alert_admins(
     for admin in admins:
         key = f"report:{report.report_id}:alert:{admin.user_id}"
         _queue(session, INCIDENT_ALERT, admin, body, now=report.created_at, dedupe_key=key)
+
+
+# --- buddies as participants, home safe (issue #12 §3, §5) ----------------------------------
+
+BUDDY_DECLINED = "buddy_declined"
+BUDDY_REMOVED = "buddy_removed"
+
+
+def buddy_declined(label: str, buddy_name: str | None, lang: str = EN) -> str:
+    _ = i18n.gettext_for(lang)
+    if buddy_name:
+        text = _("%(name)s can't come as your patrol buddy on %(shift)s. You can name another.")
+        return text % {"name": buddy_name, "shift": label}
+    text = _("Your patrol buddy can't come on %(shift)s. You can name another.")
+    return text % {"shift": label}
+
+
+def buddy_removed(label: str, volunteer_name: str | None, lang: str = EN) -> str:
+    _ = i18n.gettext_for(lang)
+    if volunteer_name:
+        text = _("%(name)s no longer needs you as patrol buddy on %(shift)s.")
+        return text % {"name": volunteer_name, "shift": label}
+    text = _("You are no longer needed as patrol buddy on %(shift)s.")
+    return text % {"shift": label}
+
+
+def notify_declined(
+    session: Session,
+    booking: Booking,
+    schedule: Schedule,
+    buddy_name: str | None,
+    now: datetime,
+    *,
+    rules: BuddyRules,
+) -> bool:
+    """The volunteer hears that their registered buddy declined. Not counted against the
+    buddy's daily notices: it goes to the member who named them, once per naming."""
+    owner = _active_member(session, booking.user_id)
+    lang = language_of(owner, rules)
+    body = buddy_declined(label_of(booking, schedule, lang), _first(buddy_name), lang)
+    key = f"booking:{booking.booking_id}:declined:{now.isoformat()}"
+    return _queue(
+        session,
+        BUDDY_DECLINED,
+        owner,
+        body,
+        now=now,
+        dedupe_key=key,
+        allowed_regions=rules.allowed_regions,
+    )
+
+
+def _first(name: str | None) -> str | None:
+    words = name.split() if name else []
+    return words[0] if words else None
+
+
+def notify_buddy_changed(
+    session: Session,
+    booking: Booking,
+    schedule: Schedule,
+    owner: Contact,
+    old_buddy_id: int | None,
+    new_buddy: Contact | None,
+    now: datetime,
+    *,
+    rules: BuddyRules,
+    used: buddies.Usage | None = None,
+) -> bool:
+    """The volunteer named another buddy: the new one is told as at booking time, the one
+    replaced that they are no longer needed; both within the volunteer's daily allowance.
+    Returns whether the new buddy was told (False when the buddy stayed the same)."""
+    key = f"booking:{booking.booking_id}:buddy:{now.isoformat()}"
+    tell = partial(_tell_other, session, now=now, actor_id=booking.user_id, rules=rules)
+    if old_buddy_id is not None and old_buddy_id != booking.buddy_user_id:
+        old = _active_member(session, old_buddy_id)
+        lang = language_of(old, rules)
+        body = buddy_removed(label_of(booking, schedule, lang), _first(owner.name), lang)
+        tell(BUDDY_REMOVED, old, body, dedupe_key=f"{key}:removed")
+        used = None  # one notice more: the allowance is read again
+    if new_buddy is None or old_buddy_id == booking.buddy_user_id:
+        return False
+    lang = language_of(new_buddy, rules)
+    body = buddy_booked(label_of(booking, schedule, lang), owner.name, lang)
+    return tell(BUDDY_BOOKED, new_buddy, body, dedupe_key=f"{key}:named", used=used)

@@ -6,51 +6,19 @@ from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import (
-    Boolean,
     CheckConstraint,
     ForeignKey,
-    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from watchroster.booking_table import Booking
 from watchroster.db import Base, UTCDateTime, utcnow
 
-
-class Booking(Base):
-    __tablename__ = "bookings"
-    __table_args__ = (
-        # Two people can never hold one slot: the database says so, not a read before the write.
-        # Cancelled rows stay for history, so the rule covers active bookings only.
-        Index(
-            "uq_bookings_active_slot",
-            "schedule_id",
-            "shift_start",
-            unique=True,
-            sqlite_where=text("canceled_at IS NULL"),
-            postgresql_where=text("canceled_at IS NULL"),
-        ),
-        Index("ix_bookings_shift_start", "shift_start"),
-        Index("ix_bookings_user_shift", "user_id", "shift_start"),
-    )
-
-    booking_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.user_id"))
-    schedule_id: Mapped[int] = mapped_column(ForeignKey("schedules.schedule_id"))
-    shift_start: Mapped[datetime] = mapped_column(UTCDateTime)
-    shift_end: Mapped[datetime] = mapped_column(UTCDateTime)
-    buddy_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.user_id"), index=True)
-    buddy_name: Mapped[str | None] = mapped_column(String(100))
-    buddy_phone: Mapped[str | None] = mapped_column(String(20))
-    attended: Mapped[bool] = mapped_column(Boolean, default=False)
-    buddy_attended: Mapped[bool | None] = mapped_column(Boolean)
-    attendance_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+__all__ = ["Booking", "BookingFields", "IdempotencyKey", "Report", "ShiftSchedule"]
 
 
 class Report(Base):
@@ -63,6 +31,10 @@ class Report(Base):
     severity: Mapped[int] = mapped_column(Integer)
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # A coordinator read it (`incidents.service.mark_reviewed`): who, when, an optional note.
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.user_id"))
+    review_note: Mapped[str | None] = mapped_column(Text)
 
 
 class IdempotencyKey(Base):
@@ -114,6 +86,12 @@ class BookingFields(Protocol):
     def canceled_at(self) -> datetime | None: ...
     @property
     def created_at(self) -> datetime: ...
+    @property
+    def safe_at(self) -> datetime | None: ...
+    @property
+    def safe_by(self) -> int | None: ...
+    @property
+    def seat(self) -> int: ...
 
 
 class ShiftSchedule(Protocol):

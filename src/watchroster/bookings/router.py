@@ -7,12 +7,12 @@ Each endpoint owns its transaction: the commit has happened before the response 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
 from watchroster.auth.deps import CurrentUser, Principal, TokenHash, principal_in
-from watchroster.bookings import create, idempotency, service
+from watchroster.bookings import create, home_safe, idempotency, participants, service
 from watchroster.bookings.buddies import BuddyRules
 from watchroster.bookings.idempotency import IdempotencyKeyHeader, Reply, RequestKey
 from watchroster.bookings.schemas import (
@@ -20,11 +20,13 @@ from watchroster.bookings.schemas import (
     MAX_OFFSET,
     MAX_PAGE,
     AttendanceUpdate,
+    BookingChanged,
     BookingCreate,
     BookingCreated,
     BookingDetail,
     BookingOut,
     BookingPage,
+    BookingUpdate,
     ReportCreate,
     ReportOut,
     ReportPage,
@@ -93,7 +95,9 @@ async def create_booking(
     request: Request,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
-    """Book one shift occurrence (optionally with a buddy) for the caller."""
+    """Book one shift occurrence (optionally with a buddy) for the caller. The booking takes
+    the shift's lowest free seat (`seat`); with none left: 409 `slot_taken`, "this shift is
+    full"."""
     # The hot path (see `bookings.create`): the token is checked inside the booking's own
     # transaction, and the response is serialised once, here, rather than validated again.
     context = context_of(request)
@@ -143,10 +147,18 @@ def list_bookings(
     from_: FromBound = None,
     to: ToBound = None,
     include_canceled: bool = False,
+    role: Annotated[
+        Literal["owner", "buddy"],
+        Query(
+            description="owner: bookings made by the caller (admins: everybody's). buddy: "
+            "bookings naming the caller (admins: user_id, else the caller) as registered buddy."
+        ),
+    ] = "owner",
 ) -> BookingPage:
-    """The caller's bookings (admins: everybody's), newest shift first."""
+    """The caller's bookings (admins: everybody's), newest shift first; `role=buddy`: the
+    shifts where the caller is the registered buddy."""
     start, end = _bounds(settings, from_, to)
-    where = service.BookingFilter(user_id, schedule_id, start, end, include_canceled)
+    where = service.BookingFilter(user_id, schedule_id, start, end, include_canceled, role)
     with db.read() as session:
         rows, next_offset = service.list_bookings(
             session, caller, where, service.Page(limit, offset)
@@ -182,12 +194,60 @@ def _record_attendance(
         return BookingOut.of(booking, schedule)
 
 
-@router.patch("/bookings/{booking_id}", response_model=BookingOut, responses=_CONFLICTS)
+@router.patch("/bookings/{booking_id}", response_model=BookingChanged, responses=_CONFLICTS)
 def patch_booking(
-    booking_id: BookingId, body: AttendanceUpdate, caller: CurrentUser, db: DbDep, clock: ClockDep
-) -> BookingOut:
-    """Record or correct attendance (once the shift has started)."""
-    return _record_attendance(booking_id, body, caller, db, clock)
+    booking_id: BookingId,
+    body: BookingUpdate,
+    caller: CurrentUser,
+    db: DbDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> BookingChanged:
+    """Record or correct attendance once the shift has started (the registered buddy: only
+    `buddy_attended`), or, before it starts, name another buddy (the volunteer who booked; any
+    buddy field replaces the buddy, none at all removes it; 409 `buddy_busy` when they are on
+    an overlapping shift)."""
+    if not body.changes_buddy:
+        done = _record_attendance(booking_id, body.attendance(), caller, db, clock)
+        return BookingChanged(**done.model_dump())
+    rules, region = BuddyRules.of(settings), settings.default_region
+    with db.write() as session:
+        booking, schedule, told = participants.change_buddy(
+            session,
+            caller,
+            booking_id,
+            body.buddy_change(),
+            clock(),
+            default_region=region,
+            rules=rules,
+        )
+        changed = BookingChanged.of(booking, schedule)
+    changed.buddy_notified = told
+    return changed
+
+
+@router.post(
+    "/bookings/{booking_id}/decline",
+    status_code=204,
+    responses={**_CONFLICTS, 403: {"description": "you are not this booking's registered buddy"}},
+)
+def decline_booking(
+    booking_id: BookingId, caller: CurrentUser, db: DbDep, clock: ClockDep, settings: SettingsDep
+) -> Response:
+    """The registered buddy says "I can't come" before the shift starts: the buddy link is
+    removed and the volunteer told by message."""
+    with db.write() as session:
+        participants.decline(session, caller, booking_id, clock(), BuddyRules.of(settings))
+    return Response(status_code=204)
+
+
+@router.post("/bookings/{booking_id}/safe", response_model=BookingOut, responses=_CONFLICTS)
+def mark_safe(booking_id: BookingId, caller: CurrentUser, db: DbDep, clock: ClockDep) -> BookingOut:
+    """Home safe: the volunteer, the registered buddy or an admin says everyone on the shift
+    got home. Only once the shift has ended (409 `shift_not_ended`); again changes nothing."""
+    with db.write() as session:
+        booking, schedule = home_safe.mark_safe(session, caller, booking_id, clock())
+        return BookingOut.of(booking, schedule)
 
 
 @router.post("/bookings/{booking_id}/attendance", response_model=BookingOut, responses=_CONFLICTS)

@@ -18,7 +18,9 @@ from pydantic import (
     StrictInt,
     WithJsonSchema,
     field_validator,
+    model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from watchroster.bookings.models import BookingFields, Report, ShiftSchedule
 from watchroster.fields import Id, Instant, Line, MultilineText
@@ -66,10 +68,21 @@ class AttendanceUpdate(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"attended": True, "buddy_attended": True}]}
     )
 
-    attended: StrictBool
+    # Optional so the registered buddy can record their own alone (`buddy_attended`); the
+    # volunteer and admins may give either or both. At least one.
+    attended: StrictBool | SkipJsonSchema[None] = Field(
+        default=None,
+        description="The volunteer's own; not for the registered buddy. Omitted: unchanged.",
+    )
     buddy_attended: StrictBool | None = Field(
         default=None, description="Only for bookings with a buddy; omitted leaves it unchanged."
     )
+
+    @model_validator(mode="after")
+    def _something(self) -> Self:
+        if self.attended is None and self.buddy_attended is None:
+            raise ValueError("give attended, buddy_attended or both")
+        return self
 
 
 class ReportCreate(BaseModel):
@@ -143,6 +156,11 @@ class BookingOut(BaseModel):
     attendance_recorded_at: Instant | None = Field(description="RFC 3339, UTC; null: not recorded.")
     canceled_at: Instant | None
     created_at: Instant
+    seat: int = Field(default=1, description="Which of the shift's seats (1..seats) it holds.")
+    safe_at: Instant | None = Field(
+        default=None, description='RFC 3339, UTC: when someone on the shift said "home safe".'
+    )
+    safe_by: int | None = Field(default=None, description='Who said "home safe" (a user id).')
 
     @classmethod
     def of(cls, booking: BookingFields, schedule: ShiftSchedule) -> Self:
@@ -161,6 +179,9 @@ class BookingOut(BaseModel):
             attendance_recorded_at=_utc(booking.attendance_recorded_at),
             canceled_at=_utc(booking.canceled_at),
             created_at=to_rfc3339(booking.created_at),
+            seat=booking.seat,
+            safe_at=_utc(booking.safe_at),
+            safe_by=booking.safe_by,
         )
 
 
@@ -202,3 +223,78 @@ class BookingPage(BaseModel):
 class ReportPage(BaseModel):
     items: list[ReportOut]
     next_offset: int | None
+
+
+# --- buddies as participants, home safe (issue #12 §3, §5) ----------------------------------
+
+_BUDDY_FIELDS = ("buddy_user_id", "buddy_phone", "buddy_name")
+
+
+class BuddyChange(BaseModel):
+    """The new buddy, named as at booking time; all three absent or null removes the buddy."""
+
+    buddy_phone: Line | None = Field(default=None, max_length=32)
+    buddy_name: Line | None = Field(default=None, max_length=100)
+    buddy_user_id: Id | None = None
+
+    _names = field_validator("buddy_name", "buddy_phone")(_blank_to_none)
+
+
+class BookingUpdate(AttendanceUpdate):
+    """PATCH /bookings/{id}: attendance (after the start) or a new buddy (before it), not both.
+
+    Any buddy field replaces the buddy as a whole (the fields not given are cleared)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"attended": True, "buddy_attended": True}, {"buddy_user_id": 7}]
+        },
+    )
+
+    buddy_phone: Line | None = Field(default=None, max_length=32)
+    buddy_name: Line | None = Field(default=None, max_length=100)
+    buddy_user_id: Id | None = None
+
+    _names = field_validator("buddy_name", "buddy_phone")(_blank_to_none)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_kind(cls, value: object) -> object:
+        if not isinstance(value, dict):
+            return value
+        buddy = any(name in value for name in _BUDDY_FIELDS)
+        if buddy and ("attended" in value or "buddy_attended" in value):
+            raise ValueError("change either the attendance or the buddy, not both at once")
+        return value
+
+    @model_validator(mode="after")
+    def _something(self) -> Self:  # replaces the base class's check: a buddy change is enough
+        if not self.changes_buddy and self.attended is None and self.buddy_attended is None:
+            raise ValueError("give attended, buddy_attended or both, or buddy fields")
+        return self
+
+    @property
+    def changes_buddy(self) -> bool:
+        return any(name in self.model_fields_set for name in _BUDDY_FIELDS)
+
+    def buddy_change(self) -> BuddyChange:
+        return BuddyChange(
+            buddy_phone=self.buddy_phone,
+            buddy_name=self.buddy_name,
+            buddy_user_id=self.buddy_user_id,
+        )
+
+    def attendance(self) -> AttendanceUpdate:
+        return AttendanceUpdate(attended=self.attended, buddy_attended=self.buddy_attended)
+
+
+class BookingChanged(BookingOut):
+    """The answer to PATCH /bookings/{id}: the booking, and (after a change of buddy naming
+    one) whether the new buddy was told."""
+
+    buddy_notified: BuddyNotified = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="Only after a change of buddy naming one: whether a notice was queued.",
+    )

@@ -21,6 +21,7 @@ from watchroster.auth.deps import Principal
 from watchroster.auth.models import ROLE_ADMIN, User
 from watchroster.bookings import messages
 from watchroster.bookings.buddies import DEFAULT_RULES, BuddyRules
+from watchroster.bookings.changes import touched
 from watchroster.bookings.models import Booking, Report
 from watchroster.bookings.schemas import SEVERITIES, AttendanceUpdate, ReportCreate
 from watchroster.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -96,6 +97,7 @@ def cancel_booking(
     if booking.shift_start <= now:
         raise Conflict("the shift has already started", code="shift_started")
     booking.canceled_at = now
+    touched(booking, now)
     session.flush()
     metrics.BOOKINGS_CANCELLED.inc()
     messages.notify_canceled(session, booking, schedule, now, actor_id=caller.user_id, rules=rules)
@@ -120,6 +122,7 @@ def cancel_future_bookings_of_user(
     ).all()
     for booking, _schedule in rows:
         booking.canceled_at = now
+        touched(booking, now)
     session.flush()
     for booking, schedule in rows:
         messages.notify_canceled(session, booking, schedule, now, actor_id=user_id, rules=rules)
@@ -127,11 +130,20 @@ def cancel_future_bookings_of_user(
 
 
 def _changeable_after_start(
-    session: Session, caller: Principal, booking_id: int, now: datetime, what: str
+    session: Session,
+    caller: Principal,
+    booking_id: int,
+    now: datetime,
+    what: str,
+    *,
+    buddy_may: bool = True,
 ) -> tuple[Booking, Schedule]:
-    """A booking its owner or an admin may record attendance or an incident on."""
+    """A booking its owner, an admin or (`buddy_may`) its registered buddy (issue #12 §3) may
+    record attendance or an incident on."""
     booking, schedule = _load(session, booking_id, lock=True)
-    _require_owner_or_admin(booking, caller)
+    is_buddy = booking.buddy_user_id is not None and caller.user_id == booking.buddy_user_id
+    if not (buddy_may and is_buddy):
+        _require_owner_or_admin(booking, caller)
     if booking.canceled_at is not None:
         raise Conflict(f"the booking was cancelled: no {what}", code="booking_canceled")
     if booking.shift_start > now:
@@ -143,7 +155,10 @@ def record_attendance(
     session: Session, caller: Principal, booking_id: int, data: AttendanceUpdate, now: datetime
 ) -> tuple[Booking, Schedule]:
     """Record (or correct) who turned up; `attendance_recorded_at` tells "absent" from "unknown"."""
-    booking, schedule = _changeable_after_start(session, caller, booking_id, now, "attendance")
+    # The registered buddy records only their own (`buddy_attended`), never the volunteer's.
+    booking, schedule = _changeable_after_start(
+        session, caller, booking_id, now, "attendance", buddy_may=data.attended is None
+    )
     has_buddy = bool(booking.buddy_user_id or booking.buddy_name or booking.buddy_phone)
     if data.buddy_attended is not None and not has_buddy:
         raise ValidationFailed(
@@ -151,10 +166,11 @@ def record_attendance(
             code="no_buddy",
             details=[{"field": "buddy_attended", "message": "booking has no buddy"}],
         )
-    booking.attended = data.attended
     if data.buddy_attended is not None:
         booking.buddy_attended = data.buddy_attended
-    booking.attendance_recorded_at = now
+    if data.attended is not None:  # the volunteer's own: recorded_at says it is known
+        booking.attended = data.attended
+        booking.attendance_recorded_at = now
     session.flush()
     return booking, schedule
 
@@ -208,6 +224,9 @@ class Page:
         return list(rows[: self.limit]), self.offset + self.limit if more else None
 
 
+ROLE_OWNER, ROLE_BUDDY = "owner", "buddy"  # whose bookings a list shows (`BookingFilter.role`)
+
+
 @dataclass(frozen=True)
 class BookingFilter:
     user_id: int | None = None
@@ -215,6 +234,8 @@ class BookingFilter:
     start: datetime | None = None  # shift start >= start
     end: datetime | None = None  # shift start < end
     include_canceled: bool = False
+    # "owner": bookings made by the user; "buddy": bookings naming them as registered buddy.
+    role: str = ROLE_OWNER
 
 
 @dataclass(frozen=True)
@@ -249,15 +270,19 @@ def _within(
 def list_bookings(
     session: Session, caller: Principal, where: BookingFilter, page: Page
 ) -> tuple[list[tuple[Booking, Schedule]], int | None]:
-    """The caller's bookings (admins: everybody's), newest shift first."""
+    """The caller's bookings (admins: everybody's), newest shift first. With the buddy role:
+    the bookings naming the caller (admins: `user_id`, else the caller) as registered buddy."""
     _check_bounds(where.start, where.end)
     query = select(Booking, Schedule).join(Schedule, Schedule.schedule_id == Booking.schedule_id)
+    person = Booking.buddy_user_id if where.role == ROLE_BUDDY else Booking.user_id
     if not caller.is_admin:
         if where.user_id is not None:
             raise Forbidden("only admins may filter by user_id", code="admin_required")
-        query = query.where(Booking.user_id == caller.user_id)
+        query = query.where(person == caller.user_id)
     elif where.user_id is not None:
-        query = query.where(Booking.user_id == where.user_id)
+        query = query.where(person == where.user_id)
+    elif where.role == ROLE_BUDDY:
+        query = query.where(person == caller.user_id)
     if where.schedule_id is not None:
         query = query.where(Booking.schedule_id == where.schedule_id)
     query = _within(query, Booking.shift_start, where.start, where.end)

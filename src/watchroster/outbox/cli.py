@@ -1,23 +1,18 @@
-"""`watchroster worker` and `watchroster outbox …`."""
+"""`watchroster worker` and `watchroster outbox …`.
+
+Only typer is imported up front (`watchroster --help` loads this module); each command imports
+what it needs when it runs (start-up, issue #14 §3).
+"""
 
 from __future__ import annotations
 
+import gc
 import json
 import signal
 from types import FrameType
 from typing import Annotated
 
 import typer
-
-from watchroster.clock import system_clock
-from watchroster.config import get_settings
-from watchroster.context import AppContext
-from watchroster.db import Database
-from watchroster.errors import AppError
-from watchroster.logs import configure_logging
-from watchroster.outbox import operations
-from watchroster.outbox.stats import outbox_stats
-from watchroster.startup import open_ready_database
 
 outbox_app = typer.Typer(help="Inspect and retry queued messages.", no_args_is_help=True)
 
@@ -36,7 +31,11 @@ class _StopSignal:
 
 def worker_command() -> None:
     """Run the message dispatcher and periodic jobs (scale-out mode); SIGTERM drains and exits 0."""
+    from watchroster.config import get_settings
+    from watchroster.context import AppContext
+    from watchroster.logs import configure_logging
     from watchroster.outbox.worker import Worker, run_foreground
+    from watchroster.startup import open_ready_database
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -46,6 +45,7 @@ def worker_command() -> None:
     except ValueError as exc:  # a message backend without its settings
         typer.echo(f"cannot start the worker: {exc}", err=True)
         raise typer.Exit(2) from exc
+    gc.enable()  # off while the command started (`watchroster.cli`): the worker runs for long
     stop = _StopSignal()
     signal.signal(signal.SIGTERM, stop.handle)
     signal.signal(signal.SIGINT, stop.handle)
@@ -58,6 +58,11 @@ def stats(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Counts by status and the age of the oldest pending message."""
+    from watchroster.clock import system_clock
+    from watchroster.config import get_settings
+    from watchroster.db import Database
+    from watchroster.outbox.stats import outbox_stats
+
     db = Database(get_settings().database_url)
     try:
         with db.read() as session:
@@ -86,6 +91,12 @@ def retry(
     if (message_id is None) == (not failed):
         typer.echo("give either a message id or --failed", err=True)
         raise typer.Exit(2)
+    from watchroster.clock import system_clock
+    from watchroster.config import get_settings
+    from watchroster.db import Database
+    from watchroster.errors import AppError
+    from watchroster.outbox import operations
+
     db = Database(get_settings().database_url)
     try:
         with db.write() as session:

@@ -9,9 +9,9 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from watchroster.db import OUTBOX_QUEUED
 from watchroster.errors import BadRequest, Conflict, NotFound
 from watchroster.logs import mask_phone
+from watchroster.outbox import wakeup
 from watchroster.outbox.models import (
     STATUS_EXPIRED,
     STATUS_FAILED,
@@ -54,7 +54,7 @@ def retry_message(session: Session, outbox_id: int, now: datetime) -> OutboxMess
         )
     _reset(message, now)
     session.flush()
-    session.info[OUTBOX_QUEUED] = True  # wakes an embedded dispatcher at commit
+    wakeup.ring_after_commit(session)  # an embedded dispatcher sends it right after the commit
     return message
 
 
@@ -74,7 +74,7 @@ def retry_failed(session: Session, now: datetime) -> int:
     )
     count = int(getattr(result, "rowcount", 0) or 0)
     if count:
-        session.info[OUTBOX_QUEUED] = True
+        wakeup.ring_after_commit(session)
     return count
 
 

@@ -2,24 +2,25 @@
 
 Payloads never leave through here (a login code sits in one, sealed or not), and recipients
 are masked: the page shows enough to tell messages apart and see why one failed.
+
+Every endpoint is for admins. The admin check belongs to `auth`, which sits above the outbox, so
+the entry point hands it in: `app.include_router(build_router(require_admin))`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from watchroster.auth.deps import AdminUser
 from watchroster.deps import ClockDep, DbDep
 from watchroster.fields import PathId
 from watchroster.logs import mask_phone
 from watchroster.outbox import operations
 from watchroster.outbox.models import STATUSES, OutboxMessage
-
-router = APIRouter(tags=["outbox"])
 
 
 class OutboxMessageOut(BaseModel):
@@ -52,16 +53,7 @@ class OutboxMessageOut(BaseModel):
         )
 
 
-@router.get(
-    "/admin/outbox",
-    response_model=list[OutboxMessageOut],
-    responses={
-        400: {"description": "unknown status or limit out of range"},
-        403: {"description": "admins only"},
-    },
-)
 def list_outbox(
-    _admin: AdminUser,
     db: DbDep,
     status: Annotated[
         str | None,
@@ -79,18 +71,32 @@ def list_outbox(
         ]
 
 
-@router.post(
-    "/admin/outbox/{outbox_id}/retry",
-    response_model=OutboxMessageOut,
-    responses={
-        403: {"description": "admins only"},
-        404: {"description": "no such message"},
-        409: {"description": "the message is pending or already sent"},
-    },
-)
-def retry_outbox_message(
-    outbox_id: PathId, _admin: AdminUser, db: DbDep, clock: ClockDep
-) -> OutboxMessageOut:
+def retry_outbox_message(outbox_id: PathId, db: DbDep, clock: ClockDep) -> OutboxMessageOut:
     """Send a failed or expired message again (due now, attempts reset)."""
     with db.write() as session:
         return OutboxMessageOut.of(operations.retry_message(session, outbox_id, clock()))
+
+
+def build_router(admin_check: Callable[..., Any]) -> APIRouter:
+    """The outbox endpoints, each behind `admin_check` (a FastAPI dependency that refuses anyone
+    but an admin). On the routes themselves, not on an enclosing router, so the OpenAPI document
+    sees the login they need."""
+    router = APIRouter(tags=["outbox"], dependencies=[Depends(admin_check)])
+    router.get(
+        "/admin/outbox",
+        response_model=list[OutboxMessageOut],
+        responses={
+            400: {"description": "unknown status or limit out of range"},
+            403: {"description": "admins only"},
+        },
+    )(list_outbox)
+    router.post(
+        "/admin/outbox/{outbox_id}/retry",
+        response_model=OutboxMessageOut,
+        responses={
+            403: {"description": "admins only"},
+            404: {"description": "no such message"},
+            409: {"description": "the message is pending or already sent"},
+        },
+    )(retry_outbox_message)
+    return router

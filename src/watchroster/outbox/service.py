@@ -19,13 +19,13 @@ from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from watchroster.db import OUTBOX_QUEUED
+from watchroster.outbox import wakeup
 from watchroster.outbox.models import STATUS_PENDING, OutboxMessage
 from watchroster.rawsql import Prepared, RawTransaction
 
 
 def queue_message(
-    session: Session,
+    target: Session | RawTransaction,
     *,
     message_type: str,
     recipient: str,
@@ -36,44 +36,29 @@ def queue_message(
     dedupe_key: str | None = None,
     expires_at: datetime | None = None,
     seal_with: str | None = None,
+    wake: bool = True,
 ) -> int | None:
-    """Queue one message in the caller's transaction; returns its outbox id.
+    """Queue one message in the caller's transaction (an ORM session, or a transaction on the
+    driver's cursor for the booking hot path, see `rawsql`); returns its outbox id.
 
     With a `dedupe_key` already queued (whatever its status) nothing is added and None is
     returned: the same logical message is never sent twice. `expires_at` marks a message that is
     useless after that instant (e.g. a login code): the dispatcher expires it instead of sending.
     `seal_with` (the secret key) encrypts body and params at rest, for messages carrying a secret
-    such as a login code: the database then never holds it in plain text.
+    such as a login code: the database then never holds it in plain text. `wake=False` leaves
+    the message to the dispatcher's next poll instead of waking it at commit.
     """
     values = _row_values(
         message_type, recipient, body, now, params, channel, dedupe_key, expires_at, seal_with
     )
-    statement = _insert_statement(session.get_bind().dialect.name)
-    outbox_id = session.connection().execute(statement, values).scalar_one_or_none()
-    if outbox_id is not None:
-        session.info[OUTBOX_QUEUED] = True
-    return outbox_id
-
-
-def queue_message_raw(
-    transaction: RawTransaction,
-    *,
-    message_type: str,
-    recipient: str,
-    body: str,
-    now: datetime,
-    channel: str | None = None,
-    dedupe_key: str | None = None,
-) -> int | None:
-    """`queue_message` for a transaction on the driver's cursor (see `rawsql`)."""
-    values = _row_values(message_type, recipient, body, now, None, channel, dedupe_key)
-    values["payload"] = transaction.json(values["payload"])
-    values["next_attempt_at"] = values["created_at"] = transaction.instant(now)
-    row = transaction.first(_RAW_INSERT, values)
-    if row is None:
-        return None
-    transaction.messages_queued = True
-    outbox_id: int = row[0]
+    if isinstance(target, RawTransaction):
+        row = target.first(_RAW_INSERT, values)
+        outbox_id: int | None = None if row is None else row[0]
+    else:
+        statement = _insert_statement(target.get_bind().dialect.name)
+        outbox_id = target.connection().execute(statement, values).scalar_one_or_none()
+    if outbox_id is not None and wake:
+        wakeup.ring_after_commit(target)
     return outbox_id
 
 

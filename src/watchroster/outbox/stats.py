@@ -1,11 +1,14 @@
-"""Outbox counts for operators: `watchroster outbox stats` and the `/readyz` details."""
+"""Outbox counts for operators: `watchroster outbox stats`, the `/readyz` details and the gauges of
+`/metrics` (`outbox_gauges`, handed to the metrics middleware by `app.create_app`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -43,3 +46,19 @@ def outbox_stats(session: Session, now: datetime) -> OutboxStats:
     )
     age = None if oldest is None else round(max((now - oldest).total_seconds(), 0.0), 3)
     return OutboxStats(counts=counts, oldest_pending_age_seconds=age)
+
+
+def outbox_gauges(session: Session, now: datetime) -> Iterator[Metric]:
+    """The backlog by status and the age of the oldest pending message (`metrics.GaugeReader`)."""
+    stats = outbox_stats(session, now)
+    backlog = GaugeMetricFamily(
+        "watchroster_outbox_rows", "Outbox rows by status.", labels=["status"]
+    )
+    for status, count in stats.counts.items():
+        backlog.add_metric([status], count)
+    yield backlog
+    yield GaugeMetricFamily(
+        "watchroster_outbox_oldest_pending_age_seconds",
+        "Age of the oldest pending message (0 when none is pending).",
+        value=stats.oldest_pending_age_seconds or 0.0,
+    )

@@ -1,7 +1,7 @@
 """The worker loop: dispatch until idle, run due periodic jobs, sleep until woken or the poll.
 
 Embedded in `watchroster serve` it is woken by every commit that queued a message
-(`db.on_messages_committed`), so a login code leaves within milliseconds; the poll
+(`outbox.wakeup`, run by `db.after_commit`), so a login code leaves within milliseconds; the poll
 (`outbox_poll_seconds`, at most 1 s) covers messages committed by other processes and retries
 that come due. `watchroster worker` runs the same loop in the foreground.
 """
@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 
 from watchroster.context import AppContext
+from watchroster.outbox import wakeup
 from watchroster.outbox.dispatcher import Dispatcher, new_worker_id
 from watchroster.outbox.jobs import JobRunner
 from watchroster.outbox.providers import ProviderSet, build_providers
@@ -121,15 +122,14 @@ def start_embedded(context: AppContext) -> Callable[[], None]:
     Matches `app.BackgroundStarter`: the API's lifespan calls it at start-up and the returned
     function at shutdown."""
     worker = Worker(context)
-    context.db.on_messages_committed.append(worker.notify)
+    wakeup.listen(worker.notify)
     thread = threading.Thread(target=worker.run, name="watchroster-worker", daemon=True)
     thread.start()
 
     def stop() -> None:
         worker.stop()
         thread.join(timeout=_STOP_GRACE_SECONDS)
-        if worker.notify in context.db.on_messages_committed:
-            context.db.on_messages_committed.remove(worker.notify)
+        wakeup.stop_listening(worker.notify)
         if thread.is_alive():
             log.warning("embedded worker did not stop within %.0f s", _STOP_GRACE_SECONDS)
         else:

@@ -1,20 +1,22 @@
-"""`watchroster schedules …`: coordinators manage schedules without the HTTP admin API."""
+"""`watchroster schedules …`: coordinators manage schedules without the HTTP admin API.
+
+Only typer is imported up front: `watchroster --help` loads this module (start-up, issue #14
+§3), so each command imports the database, settings and services when it runs.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import TYPE_CHECKING
 
 import typer
-from pydantic import ValidationError
-from sqlalchemy.orm import Session
 
-from watchroster.config import get_settings
-from watchroster.db import Database
-from watchroster.errors import AppError
-from watchroster.schedules import service
-from watchroster.schedules.models import Schedule
-from watchroster.schedules.schemas import ScheduleCreate, ScheduleUpdate
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+    from sqlalchemy.orm import Session
+
+    from watchroster.schedules.models import Schedule
 
 schedules_app = typer.Typer(
     help="List, add, update and deactivate schedules.", no_args_is_help=True
@@ -26,7 +28,7 @@ def _line(schedule: Schedule) -> str:
     state = "active" if schedule.active else "inactive"
     return (
         f"{schedule.schedule_id:>4}  {schedule.name}  [{schedule.cron_expr}] {schedule.timezone} "
-        f"{window} {schedule.duration_minutes}min {state}"
+        f"{window} {schedule.duration_minutes}min {schedule.seats} seat(s) {state}"
     )
 
 
@@ -44,9 +46,17 @@ def _validation_message(exc: ValidationError) -> str:
 @schedules_app.command("list")
 def list_command() -> None:
     """Show every schedule."""
+    # Not `service.list_schedules` (the same query): the service module brings the request
+    # schemas, FastAPI and the holidays package, a third of this command's time (issue #14 §3).
+    from sqlalchemy import select
+
+    from watchroster.config import get_settings
+    from watchroster.db import Database
+    from watchroster.schedules.models import Schedule
+
     db = Database(get_settings().database_url)
     with db.read() as session:
-        for schedule in service.list_schedules(session):
+        for schedule in session.scalars(select(Schedule).order_by(Schedule.schedule_id)):
             typer.echo(_line(schedule))
     db.dispose()
 
@@ -59,8 +69,16 @@ def add_command(
     timezone: str | None = typer.Option(None, help="IANA zone (default WATCHROSTER_TIMEZONE)."),
     start: str | None = typer.Option(None, help="First local date, YYYY-MM-DD."),
     end: str | None = typer.Option(None, help="Last local date, YYYY-MM-DD."),
+    seats: int = typer.Option(1, help="Volunteers per shift (1..50)."),
 ) -> None:
     """Add a schedule."""
+    from pydantic import ValidationError
+
+    from watchroster.config import get_settings
+    from watchroster.db import Database
+    from watchroster.schedules import service
+    from watchroster.schedules.schemas import ScheduleCreate
+
     settings = get_settings()
     try:
         data = ScheduleCreate(
@@ -70,6 +88,7 @@ def add_command(
             timezone=timezone,
             start_date=date.fromisoformat(start) if start else None,
             end_date=date.fromisoformat(end) if end else None,
+            seats=seats,
         )
     except ValidationError as exc:
         raise _fail(_validation_message(exc)) from exc
@@ -77,7 +96,9 @@ def add_command(
         raise _fail(f"dates must be YYYY-MM-DD ({exc})") from exc
     db = Database(settings.database_url)
     with db.write() as session:
-        schedule = service.create_schedule(session, data, settings.timezone)
+        schedule = service.create_schedule(
+            session, data, settings.timezone, default_holiday_country=settings.holiday_country
+        )
         typer.echo(_line(schedule))
     db.dispose()
 
@@ -92,8 +113,16 @@ def update_command(
     start: str | None = typer.Option(None, help="YYYY-MM-DD, or 'none' to clear."),
     end: str | None = typer.Option(None, help="YYYY-MM-DD, or 'none' to clear."),
     active: bool | None = typer.Option(None, "--active/--inactive"),
+    seats: int | None = typer.Option(
+        None, help="Volunteers per shift (1..50); not below what an upcoming shift has booked."
+    ),
 ) -> None:
     """Change some fields of a schedule."""
+    from pydantic import ValidationError
+
+    from watchroster.schedules import service
+    from watchroster.schedules.schemas import ScheduleUpdate
+
     values: dict[str, object] = {
         key: value
         for key, value in {
@@ -102,6 +131,7 @@ def update_command(
             "duration_minutes": duration,
             "timezone": timezone,
             "active": active,
+            "seats": seats,
         }.items()
         if value is not None
     }
@@ -120,10 +150,16 @@ def update_command(
 @schedules_app.command("deactivate")
 def deactivate_command(schedule_id: int = typer.Argument(..., help="Schedule id.")) -> None:
     """Stop offering a schedule's shifts (its bookings stay)."""
+    from watchroster.schedules import service
+
     _apply(lambda session: service.deactivate_schedule(session, schedule_id))
 
 
 def _apply(change: Callable[[Session], Schedule]) -> None:
+    from watchroster.config import get_settings
+    from watchroster.db import Database
+    from watchroster.errors import AppError
+
     db = Database(get_settings().database_url)
     try:
         with db.write() as session:

@@ -9,11 +9,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from watchroster import i18n
 from watchroster.auth.deps import AdminUser, authenticate
 from watchroster.db import Database
 from watchroster.deps import ClockDep, DbDep, SettingsDep, context_of
 from watchroster.fields import PathId, QueryId
-from watchroster.schedules import availability, service
+from watchroster.schedules import availability, preview, service
+from watchroster.schedules.drafts import ScheduleDraft, SchedulePreviewOut
 from watchroster.schedules.schemas import ScheduleCreate, ScheduleOut, ScheduleUpdate, SlotOut
 from watchroster.timefmt import BOUND_PATTERN, parse_bound
 
@@ -122,25 +124,76 @@ _ADMIN_RESPONSES: dict[int | str, dict[str, str]] = {
 ScheduleId = PathId
 
 
-@router.post("/schedules", status_code=201, response_model=ScheduleOut, responses=_ADMIN_RESPONSES)
+_NAME_TAKEN: dict[int | str, dict[str, str]] = {
+    409: {"description": "name_taken: another active schedule has this name"}
+}
+
+
+@router.post(
+    "/schedules",
+    status_code=201,
+    response_model=ScheduleOut,
+    responses={**_ADMIN_RESPONSES, **_NAME_TAKEN},
+)
 def create_schedule(
     body: ScheduleCreate, _admin: AdminUser, db: DbDep, settings: SettingsDep
 ) -> ScheduleOut:
     with db.write() as session:
-        return ScheduleOut.model_validate(service.create_schedule(session, body, settings.timezone))
+        schedule = service.create_schedule(
+            session,
+            body,
+            settings.timezone,
+            unique_name=True,
+            default_holiday_country=settings.holiday_country,
+        )
+        return ScheduleOut.model_validate(schedule)
+
+
+@router.post("/schedule-preview", response_model=SchedulePreviewOut, responses=_ADMIN_RESPONSES)
+def preview_schedule(
+    request: Request,
+    body: ScheduleDraft,
+    admin: AdminUser,
+    db: DbDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> SchedulePreviewOut:
+    """What the schedule would be, before saving it: the cron expression the form's fields make,
+    one sentence in the caller's language, the next 10 shifts and any warnings."""
+    lang = i18n.negotiate(
+        admin.language, request.headers.get("accept-language"), settings.default_language
+    )
+    with db.read() as session:
+        draft = body.draft(settings.timezone, settings.holiday_country)
+        result = preview.preview(session, draft, clock(), lang)
+    return SchedulePreviewOut.of(result)
 
 
 @router.patch(
     "/schedules/{schedule_id}",
     response_model=ScheduleOut,
-    responses={**_ADMIN_RESPONSES, 404: {"description": "No such schedule"}},
+    responses={
+        **_ADMIN_RESPONSES,
+        404: {"description": "No such schedule"},
+        409: {
+            "description": (
+                "name_taken: another active schedule has this name; seats_in_use: upcoming "
+                "shifts (named in the message and details) have bookings on seats above the new "
+                "number"
+            )
+        },
+    },
 )
 def update_schedule(
-    schedule_id: ScheduleId, body: ScheduleUpdate, _admin: AdminUser, db: DbDep
+    schedule_id: ScheduleId, body: ScheduleUpdate, _admin: AdminUser, db: DbDep, clock: ClockDep
 ) -> ScheduleOut:
-    """Only the fields given change; deactivate with `{"active": false}`."""
+    """Only the fields given change; deactivate with `{"active": false}`. Lowering `seats` never
+    drops a booking: below what an upcoming shift already holds it is refused (409)."""
     with db.write() as session:
-        return ScheduleOut.model_validate(service.update_schedule(session, schedule_id, body))
+        schedule = service.update_schedule(
+            session, schedule_id, body, unique_name=True, now=clock()
+        )
+        return ScheduleOut.model_validate(schedule)
 
 
 @router.delete(

@@ -6,10 +6,12 @@ from datetime import date
 from typing import Annotated, Self
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     StrictBool,
+    StrictInt,
     field_validator,
     model_validator,
 )
@@ -17,9 +19,28 @@ from pydantic.json_schema import SkipJsonSchema
 
 from watchroster.fields import Day, Instant, Name
 from watchroster.schedules.cron import CronError, parse_cron
+from watchroster.settings_values import check_holiday_country
 from watchroster.timefmt import check_zone
 
 Duration = Annotated[int, Field(gt=0, le=1440, description="Shift length in minutes (1..1440).")]
+MAX_SEATS = 50
+# Strict: the schema says integer, so "3" or 2.0 is a 400 like any other type mismatch.
+Seats = Annotated[
+    StrictInt,
+    Field(ge=1, le=MAX_SEATS, description="Volunteers per shift (1..50); each booking takes one."),
+]
+
+# The home-safe check (issue #12 §5): under 5 minutes nobody can reach home; over a day the
+# alert is no longer about getting home. Strict: "30" is a 400 like any type mismatch.
+CheckInMinutes = Annotated[
+    StrictInt,
+    Field(
+        ge=5,
+        le=1440,
+        description='Minutes after a shift ends by which someone on it must say "home safe", '
+        "else the coordinators are alerted (5..1440); null or omitted: no check.",
+    ),
+]
 
 
 def _check_cron(value: str) -> str:
@@ -35,6 +56,24 @@ def _check_zone(value: str) -> str:
     return check_zone(value)
 
 
+# Checked against the `holidays` package's countries here; a subdivision against its country in
+# `schedules.holidays.check_rule` (the country may be the default, known only to the service).
+HolidayCountry = Annotated[
+    str,
+    Field(min_length=2, max_length=8, description="ISO 3166 country code, e.g. ZA."),
+    AfterValidator(check_holiday_country),
+]
+HolidaySubdivision = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=16,
+        description="A subdivision code of holiday_country as the `holidays` package names it"
+        " (e.g. BY for Bavaria); omitted: the whole country.",
+    ),
+]
+
+
 class ScheduleOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -46,6 +85,13 @@ class ScheduleOut(BaseModel):
     end_date: date | None
     duration_minutes: int
     active: bool
+    seats: int
+    skip_holidays: bool
+    holiday_country: str
+    holiday_subdivision: str | None
+    check_in_minutes: int | None = Field(
+        default=None, description="Home-safe check: minutes after the end; null: off."
+    )
 
 
 class ScheduleCreate(BaseModel):
@@ -59,6 +105,7 @@ class ScheduleCreate(BaseModel):
                     "duration_minutes": 180,
                     "start_date": "2027-05-01",
                     "end_date": "2027-08-31",
+                    "seats": 2,
                 }
             ]
         },
@@ -75,6 +122,15 @@ class ScheduleCreate(BaseModel):
     end_date: Day | None = Field(default=None, description="Last local date (inclusive).")
     duration_minutes: Duration
     active: StrictBool = True  # strict: the schema says boolean, so 0 or "no" is a 400
+    seats: Seats = 1
+    skip_holidays: StrictBool = Field(
+        default=False, description="Public holidays (holiday_country) are not offered."
+    )
+    holiday_country: HolidayCountry | None = Field(
+        default=None, description="ISO 3166 country code; defaults to WATCHROSTER_HOLIDAY_COUNTRY."
+    )
+    holiday_subdivision: HolidaySubdivision | None = None
+    check_in_minutes: CheckInMinutes | None = None
 
     _cron = field_validator("cron_expr")(_check_cron)
 
@@ -90,6 +146,19 @@ class ScheduleCreate(BaseModel):
         return self
 
 
+# Updatable but never null (400), so `null` is left out of the documented schema.
+_NOT_NULL = (
+    "name",
+    "cron_expr",
+    "timezone",
+    "duration_minutes",
+    "active",
+    "seats",
+    "skip_holidays",
+    "holiday_country",
+)
+
+
 class ScheduleUpdate(BaseModel):
     """Only the fields given change; `null` clears a seasonal bound."""
 
@@ -103,6 +172,12 @@ class ScheduleUpdate(BaseModel):
     end_date: Day | None = None
     duration_minutes: Duration | SkipJsonSchema[None] = None
     active: StrictBool | SkipJsonSchema[None] = None
+    # Lowering it below the seats an upcoming shift already has booked is refused (409).
+    seats: Seats | SkipJsonSchema[None] = None
+    skip_holidays: StrictBool | SkipJsonSchema[None] = None
+    holiday_country: HolidayCountry | SkipJsonSchema[None] = None
+    holiday_subdivision: HolidaySubdivision | None = None  # null: the whole country
+    check_in_minutes: CheckInMinutes | None = None  # null: no home-safe check
 
     @field_validator("cron_expr")
     @classmethod
@@ -116,10 +191,15 @@ class ScheduleUpdate(BaseModel):
 
     @model_validator(mode="after")
     def _no_null_required(self) -> Self:
-        for field in ("name", "cron_expr", "timezone", "duration_minutes", "active"):
+        for field in _NOT_NULL:
             if field in self.model_fields_set and getattr(self, field) is None:
                 raise ValueError(f"{field} cannot be null")
         return self
+
+
+class SeatHolder(BaseModel):
+    seat: int = Field(description="1..seats")
+    first_name: str | None
 
 
 class SlotOut(BaseModel):
@@ -127,7 +207,13 @@ class SlotOut(BaseModel):
     schedule_name: str
     start_time: Instant = Field(description="RFC 3339 with the schedule's local offset.")
     end_time: Instant
-    available: bool
+    available: bool = Field(description="True while seats_left > 0.")
+    seats: int = Field(description="Volunteers this shift takes (the schedule's seats).")
+    seats_left: int = Field(description="Seats nobody holds yet.")
     booked_by: str | None = Field(
-        default=None, description="First name of the volunteer (roster view only)."
+        default=None,
+        description="First name of the volunteer on the lowest taken seat (roster view only).",
+    )
+    holders: list[SeatHolder] | None = Field(
+        default=None, description="Who holds each taken seat, by seat (roster view only)."
     )

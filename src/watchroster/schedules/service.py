@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from watchroster.bookings.models import Booking
+from watchroster.booking_table import Booking
+from watchroster.db import utcnow
 from watchroster.errors import Conflict, NotFound, ValidationFailed
+from watchroster.schedules.holidays import DEFAULT_HOLIDAY_COUNTRY, check_rule
 from watchroster.schedules.models import Schedule
 from watchroster.schedules.schemas import ScheduleCreate, ScheduleUpdate
+from watchroster.timefmt import to_rfc3339
 
 
 def list_schedules(session: Session, *, include_inactive: bool = True) -> list[Schedule]:
@@ -27,25 +31,125 @@ def get_schedule(session: Session, schedule_id: int) -> Schedule:
     return schedule
 
 
-def create_schedule(session: Session, data: ScheduleCreate, default_timezone: str) -> Schedule:
-    schedule = Schedule(**data.model_dump(exclude={"timezone"}))
+def name_taken(session: Session, name: str, except_id: int | None = None) -> bool:
+    """Another active schedule already has this name (compared without case or outer spaces)."""
+    query = select(Schedule.schedule_id).where(
+        Schedule.active.is_(True), func.lower(Schedule.name) == name.strip().lower()
+    )
+    if except_id is not None:
+        query = query.where(Schedule.schedule_id != except_id)
+    return session.scalars(query.limit(1)).first() is not None
+
+
+def _ensure_name_free(session: Session, schedule: Schedule) -> None:
+    # Two active "Friday patrol"s would make the roster, the open shifts and every message
+    # ambiguous; an inactive one keeps its name for history and may share it.
+    if schedule.active and name_taken(session, schedule.name, schedule.schedule_id):
+        raise Conflict(
+            f"another active schedule is already called {schedule.name!r}", code="name_taken"
+        )
+
+
+def create_schedule(
+    session: Session,
+    data: ScheduleCreate,
+    default_timezone: str,
+    *,
+    unique_name: bool = False,
+    default_holiday_country: str = DEFAULT_HOLIDAY_COUNTRY,
+) -> Schedule:
+    """`unique_name`: refuse (409 name_taken) a name another active schedule has; the API and the
+    console ask for it (demo data and fixtures build schedules directly).
+    `default_holiday_country`: WATCHROSTER_HOLIDAY_COUNTRY, when the data names none."""
+    schedule = Schedule(**data.model_dump(exclude={"timezone", "holiday_country"}))
     schedule.timezone = data.timezone or default_timezone
+    schedule.holiday_country = data.holiday_country or default_holiday_country
+    _check_holidays(schedule)
+    if unique_name:
+        _ensure_name_free(session, schedule)
     session.add(schedule)
     session.flush()
     return schedule
 
 
-def update_schedule(session: Session, schedule_id: int, data: ScheduleUpdate) -> Schedule:
+def update_schedule(
+    session: Session,
+    schedule_id: int,
+    data: ScheduleUpdate,
+    *,
+    unique_name: bool = False,
+    now: datetime | None = None,
+) -> Schedule:
+    """Only the fields given change. A rename, or a reactivation, must not make two active
+    schedules share a name (with `unique_name`, as `create_schedule`). Lowering `seats` below
+    the seats a shift after `now` (default: the current time) has booked is refused (409)."""
     schedule = get_schedule(session, schedule_id)
+    if data.seats is not None:
+        _check_seats(session, schedule, data.seats, now or utcnow())
     for field, value in data.model_dump(exclude_unset=True).items():
         setattr(schedule, field, value)
+    _check_holidays(schedule)
     if schedule.start_date and schedule.end_date and schedule.start_date > schedule.end_date:
         raise ValidationFailed(
             "start_date must not be after end_date",
             details=[{"field": "start_date", "message": "after end_date"}],
         )
+    if unique_name:  # after the checks above: its query flushes the changed row
+        _ensure_name_free(session, schedule)
     session.flush()
     return schedule
+
+
+# Slots named in the 409 at most (the message says how many there are in all).
+_SLOTS_NAMED = 20
+
+
+def _check_seats(session: Session, schedule: Schedule, seats: int, now: datetime) -> None:
+    """Refuse (409 seats_in_use) fewer seats than an upcoming shift has booked: bookings are
+    never dropped, and a booking on a seat above the new number would let the slot fill past it.
+
+    PostgreSQL: the row is locked first; a booking reads `seats` FOR KEY SHARE (see
+    `bookings.create`), so it either committed before this count or waits and sees the new
+    number. SQLite writes one transaction at a time anyway."""
+    session.execute(
+        select(Schedule.schedule_id)
+        .where(Schedule.schedule_id == schedule.schedule_id)
+        .with_for_update()
+    )
+    starts = list(
+        session.scalars(
+            select(Booking.shift_start)
+            .where(
+                Booking.schedule_id == schedule.schedule_id,
+                Booking.canceled_at.is_(None),
+                Booking.shift_start > now,
+                Booking.seat > seats,
+            )
+            .group_by(Booking.shift_start)
+            .order_by(Booking.shift_start)
+        )
+    )
+    if not starts:
+        return
+    zone = ZoneInfo(schedule.timezone)
+    named = [to_rfc3339(start, zone) for start in starts[:_SLOTS_NAMED]]
+    more = f" and {len(starts) - len(named)} more" if len(starts) > len(named) else ""
+    raise Conflict(
+        f"cannot lower seats to {seats}: these upcoming shifts have bookings on higher seats: "
+        f"{', '.join(named)}{more}",
+        code="seats_in_use",
+        details=[
+            {"field": "seats", "start_time": start, "message": f"booked beyond {seats} seats"}
+            for start in named
+        ],
+    )
+
+
+def _check_holidays(schedule: Schedule) -> None:
+    """The country and subdivision must be the `holidays` package's (400 naming the field);
+    stored normalised, so equal rules share one cache entry."""
+    country, subdivision = check_rule(schedule.holiday_country, schedule.holiday_subdivision)
+    schedule.holiday_country, schedule.holiday_subdivision = country, subdivision
 
 
 def deactivate_schedule(session: Session, schedule_id: int) -> Schedule:

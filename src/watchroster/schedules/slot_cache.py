@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from watchroster.schedules.cron import parse_cron
+from watchroster.schedules.holidays import HolidayRule, holiday_at, rule_of
 from watchroster.schedules.models import Schedule
 from watchroster.schedules.recurrence import ScheduleRule, next_occurrence, occurrences
 from watchroster.timefmt import to_rfc3339
@@ -54,6 +55,10 @@ VIEW_COLUMNS = (
     Schedule.start_date,
     Schedule.end_date,
     Schedule.duration_minutes,
+    Schedule.seats,
+    Schedule.skip_holidays,
+    Schedule.holiday_country,
+    Schedule.holiday_subdivision,
 )
 
 
@@ -65,6 +70,9 @@ class ScheduleView:
     schedule_id: int
     name: str
     rule: ScheduleRule
+    seats: int = 1  # volunteers per shift: part of the key, as the rendered JSON shows it
+    # Public holidays skipped (`schedules.holidays`): part of the key, chunks leave them out.
+    holidays: HolidayRule | None = None
 
     @property
     def timezone(self) -> str:
@@ -75,11 +83,13 @@ class ScheduleView:
         cls, row: Sequence[Any], read_date: Callable[[Any], date | None] = lambda d: d
     ) -> ScheduleView:
         """From a row of `VIEW_COLUMNS`; `read_date` decodes dates the driver left as text."""
-        schedule_id, name, cron_expr, timezone, start, end, duration = row
+        schedule_id, name, cron_expr, timezone, start, end, duration, seats = row[:8]
         return cls(
             schedule_id,
             name,
             _rule(cron_expr, timezone, read_date(start), read_date(end), duration),
+            seats,
+            rule_of(*row[8:11]),
         )
 
 
@@ -98,7 +108,14 @@ class CachedSlot(NamedTuple):
     schedule_id: int
     start_time: str  # RFC 3339 in the schedule's zone
     end_time: str
-    available_json: str  # the slot's JSON object as served when it is open
+    available_json: str  # the slot's JSON object as served when no seat is taken
+    seats: int
+
+    def partly_open_json(self, taken: int) -> str:
+        """The JSON served when `taken` of its seats (fewer than all) are booked: the same
+        object with another `seats_left`, the last member (so the cached text is reused)."""
+        head, _, _ = self.available_json.rpartition(" ")
+        return f"{head} {self.seats - taken}}}"
 
 
 class Chunk(NamedTuple):
@@ -243,6 +260,7 @@ def render_chunk(view: ScheduleView, start: datetime, end: datetime) -> Chunk:
     zone = ZoneInfo(rule.timezone)
     # The slot's JSON, as json.dumps writes it, from a prefix encoded once per chunk.
     prefix = json.dumps({"schedule_id": view.schedule_id, "schedule_name": view.name})[:-1]
+    seats = view.seats
     slots = []
     upcoming = None
     # One expansion for the chunk and, unless the schedule is sparse, its next slot (a chunk
@@ -251,11 +269,14 @@ def render_chunk(view: ScheduleView, start: datetime, end: datetime) -> Chunk:
         if occ.start >= end:
             upcoming = occ
             break
+        if view.holidays is not None and holiday_at(view.holidays, zone, occ.start):
+            continue  # not offered; the chunk after it is found as usual
         start_time, end_time = to_rfc3339(occ.start, zone), to_rfc3339(occ.end, zone)
         body = (
-            f'{prefix}, "start_time": "{start_time}", "end_time": "{end_time}", "available": true}}'
+            f'{prefix}, "start_time": "{start_time}", "end_time": "{end_time}", "available": true,'
+            f' "seats": {seats}, "seats_left": {seats}}}'
         )
-        slots.append(CachedSlot(occ.start, view.schedule_id, start_time, end_time, body))
+        slots.append(CachedSlot(occ.start, view.schedule_id, start_time, end_time, body, seats))
     horizon = end + LOOKAHEAD
     if upcoming is None:
         upcoming = next_occurrence(rule, end + (end - start), horizon)

@@ -14,6 +14,7 @@ from watchroster import i18n
 from watchroster.web import (
     routes_book,
     routes_booking,
+    routes_buddy,
     routes_login,
     routes_my,
     routes_profile,
@@ -50,6 +51,7 @@ def install(app: FastAPI) -> None:
         routes_book,
         routes_my,
         routes_booking,
+        routes_buddy,
         routes_profile,
     ):
         app.include_router(module.router, include_in_schema=False)

@@ -58,15 +58,37 @@ class SlotLine(NamedTuple):
     text: SlotText
     book_url: str
     book_label: str  # the Book button's accessible name: what, when
+    places: str | None = None  # "2 of 3 places left"; None for a one-volunteer shift
 
 
 @lru_cache(maxsize=50_000)
-def slot_line(schedule_id: int, name: str, start_time: str, end_time: str, lang: str) -> SlotLine:
+def slot_line(
+    schedule_id: int,
+    name: str,
+    start_time: str,
+    end_time: str,
+    lang: str,
+    seats: int = 1,
+    seats_left: int = 1,
+) -> SlotLine:
+    """A slot's words; with several seats, how many are still free (booking takes the next)."""
     text = slot_text(start_time, end_time, lang)
     url = f"/shifts/book?schedule_id={schedule_id}&start={quote(start_time, safe='')}"
     _ = i18n.gettext_for(lang)  # named `_` so that extraction finds the string
     label = _("Book %(name)s, %(when)s") % {"name": name, "when": text.when}
-    return SlotLine(name, text, url, label)
+    return SlotLine(name, text, url, label, places_left(seats, seats_left, lang))
+
+
+def places_left(seats: int, seats_left: int, lang: str) -> str | None:
+    """The words "2 of 3 places left"; nothing for a one-volunteer shift (as before seats)."""
+    if seats <= 1:
+        return None
+    ngettext = i18n.ngettext_for(lang)
+    # TRANSLATORS: the plural form follows the places left; English says "places" either way.
+    text = ngettext(
+        "%(left)d of %(seats)d places left", "%(left)d of %(seats)d places left", seats_left
+    )
+    return text % {"left": seats_left, "seats": seats}
 
 
 @dataclass

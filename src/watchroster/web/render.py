@@ -47,12 +47,27 @@ NOTICES = {
     "attendance": N_("Thank you, your attendance is recorded."),
     "report": N_("Thank you, your report is sent."),
     "alerted": N_("Thank you, your report is sent and the coordinators have been alerted."),
+    # Issue #12: buddies taking part, home safe.
+    "declined": N_("Done: you are no longer the buddy on that shift. We have told the volunteer."),
+    "cannot_change": N_("This shift has already started (or was cancelled): nothing changed."),
+    "buddy_changed": N_("Your buddy is changed."),
+    "buddy_changed_told": N_("Your buddy is changed. We have told your new buddy."),
+    "safe": N_("Thank you. Glad you are home safe."),
+    "not_ended": N_("This shift has not ended yet (or was cancelled): nothing was recorded."),
     "saved": N_("Your profile is saved."),
+    "calendar_reset": N_("Your calendar link is replaced: the old one no longer works."),
     "logged_out": N_("You are logged out."),
     "deleted": N_("Your account is deleted. Thank you for patrolling with us."),
+    # The roster's "Ask for volunteers" (`web/admin/routes_calls.py`).
+    "asked": N_("Volunteers have been asked. The roster shows when the shift is taken."),
+    "already_asked": N_("Volunteers were already asked for this shift."),
+    "not_open": N_("This shift is no longer open: nobody was asked."),
 }
 # Notices that report a refusal: announced at once (role="alert"), the others politely.
-ALERTS = frozenset({"taken", "gone", "started", "cannot_cancel", "not_started"})
+ALERTS = frozenset(
+    {"taken", "gone", "started", "cannot_cancel", "not_started", "already_asked", "not_open"}
+    | {"cannot_change", "not_ended"}  # issue #12 §3, §5
+)
 
 
 @lru_cache(maxsize=50_000)

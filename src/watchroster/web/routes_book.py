@@ -92,6 +92,8 @@ def _book_values(
         found.slot.start_time,
         found.slot.end_time,
         language_of(request),
+        found.slot.seats,
+        found.seats_left,
     )
     values = {
         "line": line,
@@ -230,6 +232,8 @@ async def _booking_refused(
         return await _form_error(request, form, "overlap_error")
     if isinstance(exc, ValidationFailed) and exc.code in _BUDDY_ERRORS:
         return await _form_error(request, form, "buddy_phone_error", exc.code)
+    if isinstance(exc, Conflict) and exc.code == "buddy_busy":  # issue #12 §3 (helper C)
+        return await _form_error(request, form, "buddy_phone_error", exc.code)
     if isinstance(exc, ValidationFailed) and exc.code == "slot_started":
         return await _refused(request, "started")
     if isinstance(exc, NotFound | ValidationFailed):
@@ -246,6 +250,8 @@ def _error_text(lang: str, key: str, code: str | None) -> str:
         return _("Your buddy's name can be at most 100 characters.")
     if code == "buddy_is_self":
         return _("You cannot be your own buddy: leave the buddy's phone empty or give theirs.")
+    if code == "buddy_busy":
+        return _("Your buddy is already on another shift at this time.")
     return _("Enter your buddy's mobile number like 071 123 4567, or leave it empty.")
 
 
@@ -265,5 +271,8 @@ async def _form_error(
     if is_htmx(request):  # htmx swaps 2xx only
         return render(request, "shifts/book.html", values, block="book_form")
     return render(
-        request, "shifts/book.html", values, status=409 if key == "overlap_error" else 400
+        request,
+        "shifts/book.html",
+        values,
+        status=409 if key == "overlap_error" or code == "buddy_busy" else 400,
     )

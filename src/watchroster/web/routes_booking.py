@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,13 +42,24 @@ def _detail_values(
         booking, schedule, reports = service.get_booking(session, caller, booking_id)
         # The registered buddy sees who booked (by first name, as everywhere).
         booker = None if booking.user_id == caller.user_id else session.get(User, booking.user_id)
-        shift = Shift.of(booking, schedule, lang, now, booker.name if booker else None)
+        as_buddy = booking.buddy_user_id == caller.user_id
+        name = booker.name if booker else None
+        shift = Shift.of(booking, schedule, lang, now, name, as_buddy=as_buddy)
         zone = ZoneInfo(schedule.timezone)
         owner = caller.is_admin or booking.user_id == caller.user_id
+        active = not shift.canceled
+        before, after = active and not shift.started, active and shift.started
         return {
             "shift": shift,
-            "can_cancel": owner and not shift.started and not shift.canceled,
-            "can_record": owner and shift.started and not shift.canceled,
+            "can_cancel": owner and before,
+            "can_record": owner and after,
+            # Issue #12: the registered buddy takes part; the one who booked names the buddy.
+            "can_record_own": as_buddy and not owner and after,
+            "can_report": (owner or as_buddy) and after,
+            "can_decline": as_buddy and before,
+            "can_change_buddy": booking.user_id == caller.user_id and before,
+            "can_mark_safe": shift.needs_safe,
+            "safe_when": _safe_when(booking.safe_at, zone, lang),
             "severities": [(level, _(label)) for level, label in SEVERITY_LABELS.items()],
             "idempotency_key": idempotency.new_form_key(),  # a resubmitted report files once
             "reports": [
@@ -63,7 +75,11 @@ def _detail_values(
         }
 
 
-async def _load_detail(request: Request, booking_text: str) -> dict[str, Any] | Response:
+def _safe_when(safe_at: datetime | None, zone: ZoneInfo, lang: str) -> str | None:
+    return None if safe_at is None else i18n.format_datetime_words(safe_at.astimezone(zone), lang)
+
+
+async def load_detail(request: Request, booking_text: str) -> dict[str, Any] | Response:
     """The values of a booking's pages, or the page to answer instead (404, login...)."""
     booking_id = parse_id(booking_text)
     if booking_id is None:
@@ -79,7 +95,7 @@ async def _load_detail(request: Request, booking_text: str) -> dict[str, Any] | 
 async def _detail(
     request: Request, booking_text: str, extra: dict[str, Any], status: int = 200
 ) -> Response:
-    values = await _load_detail(request, booking_text)
+    values = await load_detail(request, booking_text)
     if isinstance(values, Response):
         return values
     return render(request, "my/detail.html", {**values, **extra}, status=status)
@@ -92,7 +108,7 @@ async def booking_page(request: Request, booking_text: str) -> Response:
 
 @router.get("/my/{booking_text}/cancel")
 async def cancel_page(request: Request, booking_text: str) -> Response:
-    values = await _load_detail(request, booking_text)
+    values = await load_detail(request, booking_text)
     if isinstance(values, Response):
         return values
     if not values["can_cancel"]:
@@ -124,8 +140,11 @@ async def attendance(request: Request, booking_text: str) -> Response:
     booking_id = parse_id(booking_text)
     if booking_id is None:
         return not_found_page(request)
-    buddy = (field(form, "buddy_attended") == "yes") if field(form, "has_buddy") else None
-    data = AttendanceUpdate(attended=field(form, "attended") == "yes", buddy_attended=buddy)
+    if field(form, "as_buddy"):  # the registered buddy's own (issue #12 §3)
+        data = AttendanceUpdate(buddy_attended=field(form, "attended") == "yes")
+    else:
+        buddy = (field(form, "buddy_attended") == "yes") if field(form, "has_buddy") else None
+        data = AttendanceUpdate(attended=field(form, "attended") == "yes", buddy_attended=buddy)
 
     def work(context: AppContext, caller: Principal) -> None:
         with context.db.write() as session:

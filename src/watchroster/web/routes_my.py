@@ -9,10 +9,12 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from watchroster import i18n
 from watchroster.auth.deps import Principal
-from watchroster.bookings import service
+from watchroster.auth.models import User
+from watchroster.bookings import home_safe, service
 from watchroster.bookings.models import Booking
 from watchroster.context import AppContext
 from watchroster.deps import context_of
@@ -44,6 +46,11 @@ class Shift:
     buddy_attended: bool | None
     attendance_recorded: bool
     booker: str | None = None  # first name, on shifts where the viewer is the buddy
+    as_buddy: bool = False  # the viewer is the registered buddy (issue #12 §3)
+    ended: bool = False
+    safe: bool = False  # someone on it said "home safe" (issue #12 §5)
+    # Its schedule checks that people got home, it has ended, recently, and nobody said so yet.
+    needs_safe: bool = False
 
     @classmethod
     def of(
@@ -53,6 +60,8 @@ class Shift:
         lang: str,
         now: datetime,
         booker: str | None = None,
+        *,
+        as_buddy: bool = False,
     ) -> Shift:
         return cls(
             booking_id=booking.booking_id,
@@ -66,7 +75,23 @@ class Shift:
             buddy_attended=booking.buddy_attended,
             attendance_recorded=booking.attendance_recorded_at is not None,
             booker=first_name(booker),
+            as_buddy=as_buddy,
+            ended=booking.shift_end <= now,
+            safe=booking.safe_at is not None,
+            needs_safe=schedule.check_in_minutes is not None
+            and booking.canceled_at is None
+            and booking.safe_at is None
+            and booking.shift_end <= now < booking.shift_end + home_safe.HORIZON,
         )
+
+    @property
+    def own_attended(self) -> bool | None:
+        """The viewer's own attendance: the buddy's when the viewer is the buddy."""
+        return self.buddy_attended if self.as_buddy else self.attended
+
+    @property
+    def own_recorded(self) -> bool:
+        return self.buddy_attended is not None if self.as_buddy else self.attendance_recorded
 
 
 def own_filter(caller: Principal, **bounds: Any) -> service.BookingFilter:
@@ -86,12 +111,27 @@ def _my_shifts(context: AppContext, caller: Principal, lang: str) -> dict[str, A
         )
         as_buddy = service.bookings_as_buddy(session, caller.user_id, now, UPCOMING_LIMIT)
         past_shifts = [Shift.of(b, s, lang, now) for b, s in past]
+        past_shifts += _past_as_buddy(session, caller, lang, now)
         return {
             "upcoming": [Shift.of(b, s, lang, now) for b, s in reversed(coming)],
-            "as_buddy": [Shift.of(b, s, lang, now, booker) for b, s, booker in as_buddy],
-            "to_record": [s for s in past_shifts if not s.attendance_recorded],
-            "history": [s for s in past_shifts if s.attendance_recorded],
+            "as_buddy": [
+                Shift.of(b, s, lang, now, booker, as_buddy=True) for b, s, booker in as_buddy
+            ],
+            "to_record": [s for s in past_shifts if not s.own_recorded],
+            "history": [s for s in past_shifts if s.own_recorded],
         }
+
+
+def _past_as_buddy(session: Session, caller: Principal, lang: str, now: datetime) -> list[Shift]:
+    """Started shifts where the caller is the registered buddy: theirs to record (issue #12)."""
+    where = service.BookingFilter(end=now, role=service.ROLE_BUDDY)
+    rows, _ = service.list_bookings(session, caller, where, service.Page(HISTORY_LIMIT, 0))
+    shifts = []
+    for booking, schedule in rows:
+        booker = session.get(User, booking.user_id)
+        name = booker.name if booker is not None else None
+        shifts.append(Shift.of(booking, schedule, lang, now, name, as_buddy=True))
+    return shifts
 
 
 @router.get("/my")

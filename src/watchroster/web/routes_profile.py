@@ -9,11 +9,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from watchroster import i18n
 from watchroster.auth import service
 from watchroster.auth.deps import Principal
 from watchroster.auth.schemas import MePatch
+from watchroster.calendar import service as calendar
+from watchroster.calendar.router import calendar_url_of
 from watchroster.context import AppContext
 from watchroster.deps import context_of
 from watchroster.web import csrf
@@ -33,6 +36,7 @@ def _profile(context: AppContext, caller: Principal) -> dict[str, Any]:
         return {
             "name": user.name or "",
             "reminders": user.reminders,
+            "volunteer_calls": user.volunteer_calls,
             "language": i18n.supported(user.language) or "",
             "channel": user.channel,
         }
@@ -41,7 +45,12 @@ def _profile(context: AppContext, caller: Principal) -> dict[str, Any]:
 async def _profile_page(request: Request, caller: Principal, extra: dict[str, Any]) -> Response:
     context = context_of(request)
     values = await context.db.run_read(_profile, context, caller)
+    # Made on first view (a write, once): off the event loop like any write.
+    calendar_url = await run_in_threadpool(calendar_url_of, context, caller.user_id)
     page = {**values, **extra, "section": "profile", "logged_in": True, "channels": CHANNELS}
+    # webcal:// makes phones offer to subscribe rather than download the file once.
+    page["calendar_url"] = calendar_url
+    page["webcal_url"] = "webcal://" + calendar_url.split("://", 1)[1]
     return render(request, "profile/profile.html", page, status=400 if extra else 200)
 
 
@@ -64,6 +73,7 @@ async def save_profile(request: Request) -> Response:
         patch = MePatch(
             name=name or None,
             reminders=field(form, "reminders") == "on",
+            volunteer_calls=field(form, "volunteer_calls") == "on",
             language=i18n.supported(language),
             **channels,
         )
@@ -79,6 +89,21 @@ async def save_profile(request: Request) -> Response:
     context = context_of(request)
     await context.db.run_write(save, context, caller)
     return redirect(request, "/profile?notice=saved")
+
+
+@router.post("/profile/calendar-link")
+async def reset_calendar_link(request: Request) -> Response:
+    """What `POST /me/calendar-link` does: a new link, the old one answers 404 at once."""
+    await csrf.checked_form(request)
+    caller, _saved = await page_user(request)
+
+    def reset(context: AppContext, user: Principal) -> None:
+        with context.db.write() as session:
+            calendar.reset_token(session, context.settings, user.user_id, context.clock())
+
+    context = context_of(request)
+    await context.db.run_write(reset, context, caller)
+    return redirect(request, "/profile?notice=calendar_reset")
 
 
 @router.get("/profile/delete")

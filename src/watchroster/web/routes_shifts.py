@@ -93,10 +93,12 @@ def _slot_list(
         (f.slot.schedule_id, names.get(f.slot.schedule_id, ""), f.slot.start_time, f.slot.end_time)
         for f in found
     )
-    key = (lang, today, later_url, slots)
+    # Seats left change the words ("2 of 3 places left"), so they are part of the key.
+    places = tuple((f.slot.seats, f.seats_left) for f in found)
+    key = (lang, today, later_url, slots, places)
     html = _LISTS.get(key)
     if html is None:
-        lines = [slot_line(*slot, lang) for slot in slots]
+        lines = [slot_line(*slot, lang, *left) for slot, left in zip(slots, places, strict=True)]
         days = group_by_day(lines, today, lang)
         for day in days:
             day.html = slots_html(day.lines, lang)

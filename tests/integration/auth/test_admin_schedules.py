@@ -40,6 +40,11 @@ def test_create_update_and_delete_a_schedule(
         "start_date": None,
         "end_date": None,
         "active": True,
+        "seats": 1,
+        "skip_holidays": False,
+        "holiday_country": "ZA",
+        "holiday_subdivision": None,
+        "check_in_minutes": None,
     }
     path = f"/schedules/{schedule['schedule_id']}"
     changed = client.patch(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -52,10 +53,15 @@ def test_register_then_verify_logs_in_and_creates_the_user(
         "active": True,
         "channel": "sms",
         "reminders": True,
+        "volunteer_calls": True,
         "created_at": "2025-05-01T08:00:30+00:00",
     }
     me = client.get("/me", headers=bearer(body["token"]))
-    assert me.status_code == 200 and me.json() == user
+    assert me.status_code == 200
+    # GET /me adds the secret calendar link (issue #12 §4): random, on WATCHROSTER_PUBLIC_URL.
+    calendar_url = me.json().pop("calendar_url")
+    assert re.fullmatch(r"http://127\.0\.0\.1:8000/calendar/[A-Za-z0-9_-]{32}\.ics", calendar_url)
+    assert {**me.json(), "calendar_url": None} == {**user, "calendar_url": None}
 
 
 def test_national_formats_are_read_in_the_default_region(

@@ -15,9 +15,11 @@ from fastapi.testclient import TestClient
 
 from tests.support.auth import bearer, issue_token
 from tests.support.factories import add_booking, add_schedule, add_user
+from watchroster.bookings.models import Report
 from watchroster.clock import FrozenClock
 from watchroster.config import Settings
 from watchroster.db import Database
+from watchroster.schedules.models import ScheduleException
 
 CALLERS = ("anonymous", "owner", "other", "buddy", "admin")
 VOLUNTEERS = frozenset({"owner", "other", "buddy"})
@@ -29,7 +31,8 @@ PUBLIC = frozenset(CALLERS)
 @dataclass(frozen=True)
 class Case:
     method: str
-    # May use {schedule_id}, {booking_id}, {past_booking_id}, {owner_id}, {other_id}, {message_id}.
+    # May use {schedule_id}, {booking_id}, {past_booking_id}, {owner_id}, {other_id}, {message_id},
+    # {exception_id}, {past_exception_id}, {report_id}.
     path: str
     allowed: frozenset[str]
     json: dict[str, Any] | None = None
@@ -71,6 +74,29 @@ def build_scenario(db: Database, settings: Settings, clock: FrozenClock) -> Scen
         message_id = queue_message(
             session, message_type="test", recipient=owner.phone or "", body="hi", now=clock()
         )
+        # Two cancelled shifts (helper E, issue #11 §2): one ahead (undo allowed), one past.
+        cancelled = [
+            ScheduleException(
+                schedule_id=schedule.schedule_id,
+                shift_start=start,
+                reason="Storm",
+                created_by_user_id=admin.user_id,
+                created_at=clock(),
+            )
+            for start in (future_start + timedelta(days=1), past_start - timedelta(days=1))
+        ]
+        session.add_all(cancelled)
+        session.flush()
+        # An incident report on the past booking (helper G, the incident inbox).
+        report = Report(
+            booking_id=past.booking_id,
+            user_id=owner.user_id,
+            severity=2,
+            message="Gate open",
+            created_at=clock(),
+        )
+        session.add(report)
+        session.flush()
     assert clock() > past_start + timedelta(hours=3)
     tokens = {
         name: issue_token(db, settings, user, clock)
@@ -83,6 +109,9 @@ def build_scenario(db: Database, settings: Settings, clock: FrozenClock) -> Scen
         "owner_id": owner.user_id,
         "other_id": other.user_id,
         "message_id": message_id or 0,
+        "exception_id": cancelled[0].exception_id,
+        "past_exception_id": cancelled[1].exception_id,
+        "report_id": report.report_id,
     }
     return Scenario(ids=ids, tokens=tokens)
 

@@ -27,7 +27,7 @@ from watchroster.clock import FrozenClock
 from watchroster.config import Settings
 from watchroster.db import Database
 from watchroster.outbox.models import OutboxMessage
-from watchroster.outbox.service import queue_message_raw
+from watchroster.outbox.service import queue_message
 from watchroster.security import keyed_hash, new_session_token
 
 
@@ -132,14 +132,14 @@ def test_one_volunteer_racing_for_overlapping_slots_gets_one(
 @pytest.fixture
 def fail_on_buddy_message(monkeypatch: pytest.MonkeyPatch) -> None:
     """The confirmation is queued for real; queueing the buddy's notice then blows up."""
-    real: Callable[..., int | None] = queue_message_raw
+    real: Callable[..., int | None] = queue_message
 
     def queue_or_fail(transaction: Any, **kwargs: Any) -> int | None:
         if kwargs["message_type"] == messages.BUDDY_BOOKED:
             raise RuntimeError("injected failure")
         return real(transaction, **kwargs)
 
-    monkeypatch.setattr(messages, "queue_message_raw", queue_or_fail)
+    monkeypatch.setattr(messages, "queue_message", queue_or_fail)
 
 
 @pytest.mark.usefixtures("fail_on_buddy_message")

@@ -32,6 +32,9 @@ def test_booking_is_created_with_local_times_and_confirmed(roster: Roster, thand
         "attendance_recorded_at": None,
         "canceled_at": None,
         "created_at": "2025-05-01T08:00:00+00:00",
+        "seat": 1,
+        "safe_at": None,
+        "safe_by": None,
     }
     [confirmation] = roster.messages()
     assert confirmation.message_type == "booking_confirmed"
@@ -50,7 +53,7 @@ def test_same_instant_with_another_offset_is_the_same_slot(
     roster.booked(thandi, FRIDAY)
     response = roster.book(sipho, "2025-05-02T16:00:00Z")
     assert response.status_code == 409
-    assert response.json() == {"error": "slot already booked", "code": "slot_taken"}
+    assert response.json() == {"error": "this shift is full", "code": "slot_taken"}
     assert roster.count_bookings() == 1
     assert len(roster.messages()) == 1
 

@@ -212,9 +212,10 @@ def test_reports_rules(roster: Roster, thandi: Member, sipho: Member, admin: Mem
         "created_at": "2025-05-02T16:30:00+00:00",
     }
     assert _report(roster, admin, booking_id, severity=0, message="ok").status_code == 201
-    assert _report(roster, sipho, booking_id, severity=0, message="buddy").status_code == 403
+    # The registered buddy files reports too (issue #12 §3).
+    assert _report(roster, sipho, booking_id, severity=0, message="buddy").status_code == 201
     detail = roster.client.get(f"/bookings/{booking_id}", headers=sipho.headers).json()
-    assert [r["message"] for r in detail["reports"]] == ["Broken streetlight", "ok"]
+    assert [r["message"] for r in detail["reports"]] == ["Broken streetlight", "ok", "buddy"]
     assert roster.messages("incident_alert") == []
 
 

@@ -14,6 +14,7 @@ from tests.integration.auth.helpers import otp_rows, register, verify, za_phone
 from tests.support.factories import add_user
 from watchroster.auth.models import LoginCode, User
 from watchroster.db import Database
+from watchroster.outbox import wakeup
 
 FIXED_CODE = "246810"
 ACTIVE, DEACTIVATED = za_phone(20), za_phone(21)
@@ -66,12 +67,16 @@ def test_a_queued_login_code_does_not_wake_the_dispatcher_at_commit(
     client: TestClient, db: Database
 ) -> None:
     woken: list[int] = []
-    db.on_messages_committed.append(lambda: woken.append(1))
+
+    def listener() -> None:
+        woken.append(1)
+
+    wakeup.listen(listener)
     try:
         assert register(client, ACTIVE).status_code == 200
         assert register(client, FOREIGN).status_code == 200
     finally:
-        db.on_messages_committed.clear()
+        wakeup.stop_listening(listener)
     # A woken dispatcher's send overlapped the response of a sent code only (1-3 ms measured);
     # the code leaves at the next poll instead.
     assert len(otp_rows(db)) == 1

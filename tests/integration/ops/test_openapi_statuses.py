@@ -20,7 +20,20 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.integration.authz import cases_auth, cases_bookings, cases_outbox, cases_schedules
+from tests.integration.authz import (
+    cases_attendance,
+    cases_auth,
+    cases_bookings,
+    cases_calendar,
+    cases_calls,
+    cases_exceptions,
+    cases_incidents,
+    cases_outbox,
+    cases_people,
+    cases_roster,
+    cases_schedule_form,
+    cases_schedules,
+)
 from tests.integration.authz.harness import (
     ADMIN_ONLY,
     CALLERS,
@@ -40,9 +53,18 @@ MATRIX: list[Case] = [
     *cases_auth.CASES,
     *cases_outbox.CASES,
     *cases_bookings.CASES,
+    *cases_attendance.CASES,
+    *cases_incidents.CASES,
+    *cases_calls.CASES,
+    *cases_people.CASES,
+    *cases_exceptions.CASES,
+    *cases_calendar.CASES,
+    *cases_schedule_form.CASES,
+    *cases_roster.CASES,
 ]
 _MISSING = 999_999
 _BAD_BOOKING = {"schedule_id": 1, "start_time": "2025-05-05T18:07:00+02:00"}  # not an occurrence
+_SATURDAY = {"cron_expr": "0 18 * * SAT", "duration_minutes": 120}
 # Errors the matrix does not provoke, called as an admin (anonymous when PUBLIC).
 PROBES: list[Case] = [
     Case("GET", "/healthz", PUBLIC),
@@ -54,6 +76,13 @@ PROBES: list[Case] = [
     Case("POST", "/schedules", ADMIN_ONLY, json={"name": "x", "cron_expr": "61 * * * *"}),
     Case("PATCH", f"/schedules/{_MISSING}", ADMIN_ONLY, json={"name": "x"}),
     Case("PATCH", "/schedules/{schedule_id}", ADMIN_ONLY, json={"duration_minutes": 0}),
+    # name_taken: the scenario's schedule is the active "Friday patrol".
+    Case("POST", "/schedules", ADMIN_ONLY, json={**_SATURDAY, "name": "Friday patrol"}),
+    Case("POST", "/schedules", ADMIN_ONLY, json={**_SATURDAY, "name": "Probe patrol"}),
+    Case("PATCH", "/schedules/{schedule_id}", ADMIN_ONLY, json={"name": "Probe patrol"}),
+    Case("POST", "/schedule-preview", ADMIN_ONLY, json={"duration_minutes": 60}),
+    Case("GET", "/roster", ADMIN_ONLY, params={"days": 32}),
+    Case("GET", "/roster.csv", ADMIN_ONLY, params={"start": "2025-02-30"}),
     Case("DELETE", f"/schedules/{_MISSING}", ADMIN_ONLY),
     Case("DELETE", "/schedules/x", ADMIN_ONLY),
     Case("POST", "/auth/register", PUBLIC, json={"phone": "not a phone"}),
@@ -81,10 +110,21 @@ PROBES: list[Case] = [
     Case("POST", "/bookings/{booking_id}/attendance", ADMIN_ONLY, json={"attended": True}),
     Case("POST", f"/bookings/{_MISSING}/report", ADMIN_ONLY, json={"severity": 1, "message": "x"}),
     Case("POST", "/bookings/{past_booking_id}/report", ADMIN_ONLY, json={"severity": 9}),
+    Case("POST", f"/bookings/{_MISSING}/decline", ADMIN_ONLY),
+    Case("POST", "/bookings/x/decline", ADMIN_ONLY),
+    Case("POST", f"/bookings/{_MISSING}/safe", ADMIN_ONLY),
+    Case("POST", "/bookings/x/safe", ADMIN_ONLY),
     Case("GET", "/reports", ADMIN_ONLY, params={"severity": "9"}),
     Case("GET", "/admin/outbox", ADMIN_ONLY, params={"status": "lost"}),
     Case("POST", f"/admin/outbox/{_MISSING}/retry", ADMIN_ONLY),
     Case("POST", "/admin/outbox/x/retry", ADMIN_ONLY),
+    Case("GET", "/calendar/not.a.token.ics", PUBLIC),
+    Case("GET", "/calendar/not.a.token/roster.ics", PUBLIC),
+    *cases_attendance.PROBES,
+    *cases_incidents.PROBES,
+    *cases_exceptions.PROBES,
+    *cases_calls.PROBES,
+    *cases_people.PROBES,
 ]
 # Declared, true, and out of reach of an in-process test with a healthy database:
 # (method, path or "*", status) → why.
@@ -207,6 +247,15 @@ def _probe(fresh: Fresh, call: Call, settings: Settings) -> None:
         path = "/bookings/{past_booking_id}/report"
         call(fresh, Case("POST", path, ADMIN_ONLY, json=report), "admin", **keyed)
     call(fresh, Case("POST", "/bookings", ADMIN_ONLY, json=_BAD_BOOKING), "admin", **keyed)
+    # Two seats, the admin on the second seat of the owner's upcoming shift, then one seat: 409.
+    seats = "/schedules/{schedule_id}"
+    call(fresh, Case("PATCH", seats, ADMIN_ONLY, json={"seats": 2}), "admin")
+    second_seat = {
+        "schedule_id": fresh.scenario.ids["schedule_id"],
+        "start_time": "2025-05-03T18:00:00+02:00",
+    }
+    call(fresh, Case("POST", "/bookings", ADMIN_ONLY, json=second_seat), "admin")
+    call(fresh, Case("PATCH", seats, ADMIN_ONLY, json={"seats": 1}), "admin")
 
 
 def _declared(document: dict[str, Any]) -> dict[tuple[str, str], set[str]]:

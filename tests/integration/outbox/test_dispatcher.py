@@ -15,6 +15,7 @@ from tests.integration.outbox.support import PHONES, FakeProvider, dispatcher, q
 from watchroster.clock import FrozenClock
 from watchroster.config import Settings
 from watchroster.db import Database
+from watchroster.outbox import wakeup
 from watchroster.outbox.dispatcher import Dispatcher, backoff_seconds
 from watchroster.outbox.models import STATUS_EXPIRED, STATUS_FAILED, STATUS_PENDING, STATUS_SENT
 from watchroster.outbox.providers import (
@@ -37,10 +38,17 @@ def test_rolled_back_transaction_sends_nothing(
     db: Database, settings: Settings, clock: FrozenClock
 ) -> None:
     woken: list[int] = []
-    db.on_messages_committed.append(lambda: woken.append(1))
-    with pytest.raises(Boom), db.write() as session:
-        queue_message(session, message_type="test", recipient=PHONES[0], body="x", now=clock())
-        raise Boom
+
+    def listener() -> None:
+        woken.append(1)
+
+    wakeup.listen(listener)
+    try:
+        with pytest.raises(Boom), db.write() as session:
+            queue_message(session, message_type="test", recipient=PHONES[0], body="x", now=clock())
+            raise Boom
+    finally:
+        wakeup.stop_listening(listener)
     provider = FakeProvider()
 
     assert dispatcher(db, settings, clock, provider).run_until_idle() == 0

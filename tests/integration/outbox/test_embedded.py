@@ -17,6 +17,7 @@ from watchroster.cli import _embedded_worker
 from watchroster.clock import system_clock
 from watchroster.config import Settings
 from watchroster.db import Database
+from watchroster.outbox import wakeup
 from watchroster.outbox.worker import start_embedded
 
 POLL_SECONDS = 1.0
@@ -49,7 +50,7 @@ def test_serve_runs_the_embedded_worker_woken_by_commits(db: Database, settings:
             latencies.append(time.monotonic() - committed)
             time.sleep(rng.uniform(0.05, 0.3))
     assert worker_threads() == [], "the worker outlived the app"
-    assert db.on_messages_committed == []
+    assert wakeup.listeners() == ()
     assert max(latencies) < MAX_LATENCY_SECONDS, latencies
 
 
@@ -57,6 +58,7 @@ def test_without_the_commit_hook_the_poll_still_delivers(db: Database, settings:
     settings = settings.model_copy(update={"outbox_poll_seconds": 0.2})
     app = create_app(settings, db=db, background=start_embedded)
     with TestClient(app):
-        db.on_messages_committed.clear()  # as if the message came from another process
+        for listener in wakeup.listeners():  # as if the message came from another process
+            wakeup.stop_listening(listener)
         [outbox_id] = queue(db, system_clock())
         wait_for(lambda: outbox_id in sends_per_id(settings.message_file), 3, "the poll")

@@ -31,6 +31,11 @@ def test_schedules_list_and_detail(client: TestClient, db: Database) -> None:
             "end_date": "2025-08-31",
             "duration_minutes": 180,
             "active": True,
+            "seats": 1,
+            "skip_holidays": False,
+            "holiday_country": "ZA",
+            "holiday_subdivision": None,
+            "check_in_minutes": None,
         }
     ]
     assert client.get(f"/schedules/{schedule.schedule_id}").json() == listed[0]
@@ -81,7 +86,10 @@ def test_booked_slots_are_left_out_and_shown_in_roster_view(
             "start_time": "2025-05-09T18:00:00+02:00",
             "end_time": "2025-05-09T21:00:00+02:00",
             "available": False,
+            "seats": 1,
+            "seats_left": 0,
             "booked_by": "Thandi",
+            "holders": [{"seat": 1, "first_name": "Thandi"}],
         }
     ]
     assert "+2782" not in str(roster)

@@ -12,11 +12,32 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from watchroster import i18n
-from watchroster.web.admin import access, routes_home
+from watchroster.web.admin import (
+    access,
+    routes_attendance,
+    routes_calls,
+    routes_exceptions,
+    routes_home,
+    routes_incidents,
+    routes_messages,
+    routes_people,
+    routes_roster,
+    routes_schedules,
+)
 from watchroster.web.render import error_page, language_of
 
 # One entry per area; a new area adds its module here.
-AREAS = (routes_home,)
+AREAS = (
+    routes_home,
+    routes_schedules,
+    routes_roster,
+    routes_attendance,
+    routes_incidents,
+    routes_people,
+    routes_messages,
+    routes_calls,
+    routes_exceptions,
+)
 
 
 async def _admin_only(request: Request, _exc: Exception) -> Response:

@@ -1,0 +1,224 @@
+"""A coordinator cancels one shift (a storm, a community event): the occurrence stops being
+offered (`ScheduleException`), and whoever booked it is cancelled and told why.
+
+It lives in `bookings` because it cancels bookings; the exception rows, their reads and the undo
+are `schedules.exclusions`. Everything is written in the caller's one transaction: the
+exception, the cancelled bookings (who and why recorded on each) and the messages commit
+together or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from watchroster import i18n, metrics
+from watchroster.auth.deps import Principal
+from watchroster.auth.models import User
+from watchroster.bookings.buddies import DEFAULT_RULES, BuddyRules
+from watchroster.bookings.changes import touched
+from watchroster.bookings.messages import label_of, language_of
+from watchroster.bookings.models import Booking
+from watchroster.bookings.schemas import shown_buddy_name
+from watchroster.errors import Conflict, NotFound, ValidationFailed
+from watchroster.logs import mask_phone
+from watchroster.outbox.service import queue_message
+from watchroster.phones import may_receive_messages
+from watchroster.schedules import exclusions
+from watchroster.schedules.models import Schedule, ScheduleException
+from watchroster.schedules.recurrence import is_occurrence
+
+log = logging.getLogger("watchroster.bookings")
+
+# Outbox `message_type` values (at most 32 characters).
+SHIFT_CANCELLED = "shift_cancelled"
+SHIFT_CANCELLED_BUDDY = "shift_cancelled_buddy"
+
+
+def shift_cancelled(label: str, reason: str, lang: str) -> str:
+    _ = i18n.gettext_for(lang)
+    text = _("Your patrol shift %(shift)s is cancelled by the coordinators: %(reason)s")
+    return text % {"shift": label, "reason": reason}
+
+
+def shift_cancelled_buddy(label: str, reason: str, lang: str) -> str:
+    _ = i18n.gettext_for(lang)
+    text = _(
+        "The patrol shift %(shift)s, where you were patrol buddy, is cancelled by the "
+        "coordinators: %(reason)s"
+    )
+    return text % {"shift": label, "reason": reason}
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """What `cancel_shift` did: the exception row and the bookings it cancelled."""
+
+    exception: ScheduleException
+    schedule: Schedule
+    bookings: list[Booking]
+
+
+def _locked_schedule(session: Session, schedule_id: int) -> Schedule:
+    """The schedule row, locked FOR UPDATE on PostgreSQL: a booking of it (whose foreign key
+    check takes FOR KEY SHARE) waits until this cancellation commits, then sees it (see
+    `exclusions.refuse_cancelled_raw`)."""
+    schedule = session.get(Schedule, schedule_id, with_for_update=True)
+    if schedule is None:
+        raise NotFound(f"schedule {schedule_id} not found", code="schedule_not_found")
+    return schedule
+
+
+def check_cancellable(session: Session, schedule: Schedule, start: datetime, now: datetime) -> None:
+    """Raises the 400/409 `cancel_shift` would (the console asks before showing its form)."""
+    if not is_occurrence(schedule.rule, start):
+        raise ValidationFailed(
+            "start is not a shift of this schedule (or lies outside its season)",
+            code="not_an_occurrence",
+            details=[{"field": "start", "message": "not an occurrence"}],
+        )
+    holiday = exclusions.holiday_of(schedule, start)
+    if holiday is not None:  # never offered: nothing to cancel
+        raise exclusions.Exclusion(exclusions.PUBLIC_HOLIDAY, holiday).refusal("start")
+    if start <= now:
+        raise Conflict("the shift has already started", code="shift_started")
+    if exclusions.find_exception(session, schedule.schedule_id, start) is not None:
+        raise Conflict("this shift is already cancelled", code="shift_already_cancelled")
+
+
+def cancel_shift(
+    session: Session,
+    caller: Principal,
+    schedule_id: int,
+    start: datetime,
+    reason: str,
+    now: datetime,
+    rules: BuddyRules = DEFAULT_RULES,
+) -> Cancelled:
+    """Cancel one occurrence: 400 if it is not one (or is a skipped holiday), 409 if it has
+    started or is cancelled already. Its bookings (one per seat) are cancelled by `caller`
+    with `reason`; each volunteer and registered buddy gets a message saying why."""
+    schedule = _locked_schedule(session, schedule_id)
+    check_cancellable(session, schedule, start, now)
+    exception = ScheduleException(
+        schedule_id=schedule_id,
+        shift_start=start,
+        reason=reason,
+        created_by_user_id=caller.user_id,
+        created_at=now,
+    )
+    session.add(exception)
+    bookings = list(
+        session.scalars(
+            select(Booking)
+            .where(
+                Booking.schedule_id == schedule_id,
+                Booking.shift_start == start,
+                Booking.canceled_at.is_(None),
+            )
+            .order_by(Booking.booking_id)
+            .with_for_update()
+        )
+    )
+    for booking in bookings:
+        booking.canceled_at = now
+        booking.canceled_by_user_id = caller.user_id
+        booking.cancel_reason = reason
+        touched(booking, now)
+    session.flush()
+    for booking in bookings:
+        metrics.BOOKINGS_CANCELLED.inc()
+        _tell(session, booking, schedule, reason, now, rules)
+    return Cancelled(exception, schedule, bookings)
+
+
+@dataclass(frozen=True)
+class OnShift:
+    """Who is booked on a shift, as the confirmation page shows them."""
+
+    booking_id: int
+    volunteer: str | None  # the member's name (pages show the first word)
+    buddy: str | None  # the buddy's name as the booking shows it
+    buddy_told: bool  # a registered buddy: told too
+
+
+def people_on(session: Session, schedule_id: int, start: datetime) -> list[OnShift]:
+    """The active bookings of one shift (one per seat), with the volunteer's name."""
+    rows = session.execute(
+        select(Booking, User.name)
+        .join(User, User.user_id == Booking.user_id)
+        .where(
+            Booking.schedule_id == schedule_id,
+            Booking.shift_start == start,
+            Booking.canceled_at.is_(None),
+        )
+        .order_by(Booking.booking_id)
+    ).all()
+    return [
+        OnShift(
+            booking.booking_id,
+            name,
+            shown_buddy_name(booking),
+            _member(session, booking.buddy_user_id) is not None,
+        )
+        for booking, name in rows
+    ]
+
+
+def _member(session: Session, user_id: int | None) -> User | None:
+    """A registered, active member (never a bare number someone typed: no consent)."""
+    user = session.get(User, user_id) if user_id is not None else None
+    if user is None or not user.active or user.erased_at is not None or not user.phone:
+        return None
+    return user
+
+
+def _tell(
+    session: Session,
+    booking: Booking,
+    schedule: Schedule,
+    reason: str,
+    now: datetime,
+    rules: BuddyRules,
+) -> None:
+    """The volunteer and a registered buddy, each in their language. A coordinator's action, so
+    the volunteers' daily allowance of notices to others does not apply."""
+    key = f"booking:{booking.booking_id}:shift_cancelled"
+    owner = _member(session, booking.user_id)
+    if owner is not None:
+        lang = language_of(owner, rules)
+        body = shift_cancelled(label_of(booking, schedule, lang), reason, lang)
+        _queue(session, SHIFT_CANCELLED, owner, body, now, key, rules)
+    buddy = _member(session, booking.buddy_user_id)
+    if buddy is not None and buddy.user_id != booking.user_id:
+        lang = language_of(buddy, rules)
+        body = shift_cancelled_buddy(label_of(booking, schedule, lang), reason, lang)
+        _queue(session, SHIFT_CANCELLED_BUDDY, buddy, body, now, f"{key}:buddy", rules)
+
+
+def _queue(
+    session: Session,
+    kind: str,
+    to: User,
+    body: str,
+    now: datetime,
+    dedupe_key: str,
+    rules: BuddyRules,
+) -> None:
+    assert to.phone is not None  # `_member` returns members with a phone only
+    if not may_receive_messages(to.phone, rules.allowed_regions):
+        log.warning("%s not queued for %s: region not allowed", kind, mask_phone(to.phone))
+        return
+    queue_message(
+        session,
+        message_type=kind,
+        recipient=to.phone,
+        body=body,
+        now=now,
+        channel=to.channel,
+        dedupe_key=dedupe_key,
+    )

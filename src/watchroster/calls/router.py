@@ -1,0 +1,89 @@
+"""HTTP endpoints of calls for volunteers (admins only); thin over `service`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from watchroster.auth.deps import AdminUser
+from watchroster.calls import service
+from watchroster.calls.schemas import CallCreate, CallOut
+from watchroster.deps import ClockDep, DbDep, SettingsDep
+from watchroster.schedules.availability import DEFAULT_WINDOW, check_window
+from watchroster.timefmt import BOUND_PATTERN, parse_bound, parse_instant
+
+router = APIRouter(tags=["calls"])
+
+_ADMIN: dict[int | str, dict[str, str]] = {
+    401: {"description": "Missing, unknown, expired or revoked token"},
+    403: {"description": "Admins only"},
+}
+
+
+@router.post(
+    "/roster/calls",
+    status_code=201,
+    response_model=CallOut,
+    responses={
+        **_ADMIN,
+        400: {"description": "Invalid field, or not an open slot of the schedule"},
+        404: {"description": "No such schedule"},
+        409: {"description": "Volunteers were already asked for this slot"},
+    },
+)
+def ask_for_volunteers(
+    body: CallCreate, admin: AdminUser, db: DbDep, settings: SettingsDep, clock: ClockDep
+) -> CallOut:
+    """Ask for volunteers on an open slot: one message (each recipient's channel and language,
+    with a link to book it) to the active volunteers who have not opted out and are free then.
+    One call per slot; each volunteer gets at most WATCHROSTER_VOLUNTEER_CALLS_PER_DAY a day."""
+    start = parse_instant(body.start, "start")
+    rules = service.CallRules.of(settings)
+    with db.write() as session:
+        call = service.ask_for_volunteers(
+            session,
+            rules,
+            schedule_id=body.schedule_id,
+            start=start,
+            actor_id=admin.user_id,
+            now=clock(),
+        )
+        return CallOut.of(service.view_of(session, call))
+
+
+@router.get(
+    "/roster/calls",
+    response_model=list[CallOut],
+    responses={**_ADMIN, 400: {"description": "Malformed from/to, or a window over 366 days"}},
+)
+def list_calls(
+    _admin: AdminUser,
+    db: DbDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    from_: Annotated[
+        str | None,
+        Query(
+            alias="from",
+            description="Slots starting from: a date (YYYY-MM-DD, group zone) or RFC 3339; "
+            "default now.",
+            json_schema_extra={"pattern": BOUND_PATTERN},
+        ),
+    ] = None,
+    to: Annotated[
+        str | None,
+        Query(
+            description="Date (inclusive) or RFC 3339 (exclusive); default from + 14 days.",
+            json_schema_extra={"pattern": BOUND_PATTERN},
+        ),
+    ] = None,
+) -> list[CallOut]:
+    """Calls for slots in the window: when, by whom, how many were asked, and whether the slot
+    has been filled since."""
+    zone = settings.zone
+    start = parse_bound(from_, "from", zone, end_of_day=False) if from_ is not None else clock()
+    end = parse_bound(to, "to", zone, end_of_day=True) if to is not None else start + DEFAULT_WINDOW
+    check_window(start, end)
+    with db.read() as session:
+        return [CallOut.of(view) for view in service.list_calls(session, start, end)]

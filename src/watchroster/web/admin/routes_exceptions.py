@@ -1,0 +1,301 @@
+"""Cancel one shift, and the list of a schedule's cancelled shifts with "Undo" (`/admin/...`).
+
+`/admin/schedules/{id}/cancel?start=<RFC 3339>` is a confirmation page (the roster and the
+schedule pages link to it): it shows who is booked and that they will be told, and asks for the
+reason; its POST does what `POST /schedules/{id}/exceptions` does (`bookings.shift_cancel`).
+`/admin/schedules/{id}/exceptions` lists the cancelled shifts (undo until they start), the next
+shifts (each with a "Cancel" link) and the public holidays the schedule skips.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from watchroster import i18n
+from watchroster.auth.deps import Principal
+from watchroster.auth.models import User
+from watchroster.bookings import shift_cancel
+from watchroster.bookings.buddies import BuddyRules
+from watchroster.context import AppContext
+from watchroster.deps import context_of
+from watchroster.errors import AppError, NotFound
+from watchroster.schedules import availability, exclusions
+from watchroster.schedules.exception_schemas import ExceptionCreate
+from watchroster.schedules.models import Schedule, ScheduleException
+from watchroster.schedules.recurrence import occurrences
+from watchroster.schedules.service import get_schedule
+from watchroster.timefmt import parse_instant, to_rfc3339
+from watchroster.web import csrf
+from watchroster.web.admin.access import admin_user
+from watchroster.web.forms import field, parse_id
+from watchroster.web.present import first_name, shift_text
+from watchroster.web.render import error_page, language_of, redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+NEXT_SHIFTS = 10
+HOLIDAYS_AHEAD = timedelta(days=366)
+HOLIDAYS_LISTED = 20
+
+
+def _not_found(request: Request) -> Response:
+    _ = i18n.gettext_for(language_of(request))
+    return error_page(
+        request, 404, _("Shift not found"), _("This schedule or shift does not exist.")
+    )
+
+
+def _refusal(error: AppError, schedule: Schedule, start: datetime, lang: str) -> str:
+    """Why this shift cannot be cancelled, in words."""
+    _ = i18n.gettext_for(lang)
+    if error.code == "public_holiday":
+        name = exclusions.holiday_of(schedule, start) or ""
+        text = _("This shift falls on a public holiday (%(name)s): it is not offered anyway.")
+        return text % {"name": name}
+    if error.code == "shift_started":
+        return _("This shift has already started, so it can no longer be cancelled.")
+    if error.code == "shift_already_cancelled":
+        return _("This shift is already cancelled.")
+    return _("This is not one of the schedule's shifts.")
+
+
+# --- "Cancel this shift" ------------------------------------------------------------------
+
+
+def _cancel_values(
+    context: AppContext, schedule_id: int, start: datetime, lang: str
+) -> dict[str, Any]:
+    """What the confirmation page shows; `refusal` when the shift cannot be cancelled."""
+    with context.db.read() as session:
+        schedule = get_schedule(session, schedule_id)
+        refusal = None
+        try:
+            shift_cancel.check_cancellable(session, schedule, start, context.clock())
+        except AppError as error:
+            refusal = _refusal(error, schedule, start, lang)
+        end = start + timedelta(minutes=schedule.duration_minutes)
+        people = shift_cancel.people_on(session, schedule_id, start)
+        return {
+            "schedule_id": schedule_id,
+            "schedule_name": schedule.name,
+            "when": shift_text(start, end, schedule.timezone, lang).when,
+            "start": to_rfc3339(start, ZoneInfo(schedule.timezone)),
+            "people": [
+                {
+                    "name": first_name(p.volunteer),
+                    "buddy": first_name(p.buddy),
+                    "told": p.buddy_told,
+                }
+                for p in people
+            ],
+            "refusal": refusal,
+            "section": "admin",
+            "area": "schedules",
+        }
+
+
+async def _cancel_page(
+    request: Request, schedule_id: int | None, start_text: str, extra: dict[str, Any]
+) -> Response:
+    context, lang = context_of(request), language_of(request)
+    try:
+        start = parse_instant(start_text, "start")
+        if schedule_id is None:
+            raise NotFound("no such schedule")
+        values = await context.db.run_read(_cancel_values, context, schedule_id, start, lang)
+    except AppError:
+        return _not_found(request)
+    values |= extra
+    status = 409 if values["refusal"] else 400 if extra.get("reason_error") else 200
+    return render(request, "admin/exceptions/cancel.html", values, status=status)
+
+
+@router.get("/admin/schedules/{schedule_text}/cancel")
+async def cancel_page(request: Request, schedule_text: str) -> Response:
+    await admin_user(request)
+    start = request.query_params.get("start", "")
+    return await _cancel_page(request, parse_id(schedule_text), start, {})
+
+
+@router.post("/admin/schedules/{schedule_text}/cancel")
+async def cancel(request: Request, schedule_text: str) -> Response:
+    form = await csrf.checked_form(request)
+    caller = await admin_user(request)
+    schedule_id, start_text = parse_id(schedule_text), field(form, "start", 64)
+    reason = " ".join(field(form, "reason", 300).split())
+    try:
+        ExceptionCreate(start=start_text, reason=reason)
+    except ValidationError:  # empty, too long, control characters
+        _ = i18n.gettext_for(language_of(request))
+        error = _("Write a reason (at most 300 characters): everyone on the shift will read it.")
+        return await _cancel_page(
+            request, schedule_id, start_text, {"reason": reason, "reason_error": error}
+        )
+    if schedule_id is None:
+        return _not_found(request)
+    context = context_of(request)
+    try:
+        start = parse_instant(start_text, "start")
+        done = await context.db.run_write(_cancel, context, caller, schedule_id, start, reason)
+    except NotFound:
+        return _not_found(request)
+    except AppError:  # started, or cancelled meanwhile: the page says which
+        return await _cancel_page(request, schedule_id, start_text, {"reason": reason})
+    query = urlencode({"done": "cancelled", "told": done})
+    return redirect(request, f"/admin/schedules/{schedule_id}/exceptions?{query}")
+
+
+def _cancel(
+    context: AppContext, caller: Principal, schedule_id: int, start: datetime, reason: str
+) -> int:
+    """Cancel the shift; how many bookings were cancelled (their people were told)."""
+    rules = BuddyRules.of(context.settings)
+    with context.db.write() as session:
+        done = shift_cancel.cancel_shift(
+            session, caller, schedule_id, start, reason, context.clock(), rules
+        )
+        return len(done.bookings)
+
+
+# --- the list, with "Undo" ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    exception_id: int
+    when: str
+    reason: str
+    by: str | None
+    at: str
+    upcoming: bool
+
+
+def _rows(session: Session, schedule: Schedule, now: datetime, lang: str) -> list[Row]:
+    found = exclusions.list_exceptions(session, schedule.schedule_id)
+    ids = {e.created_by_user_id for e in found}
+    names = dict(
+        session.execute(select(User.user_id, User.name).where(User.user_id.in_(ids))).all()
+    )
+    zone = ZoneInfo(schedule.timezone)
+    return [_row(e, schedule, names.get(e.created_by_user_id), zone, now, lang) for e in found]
+
+
+def _row(
+    e: ScheduleException,
+    schedule: Schedule,
+    by: str | None,
+    zone: ZoneInfo,
+    now: datetime,
+    lang: str,
+) -> Row:
+    end = e.shift_start + timedelta(minutes=schedule.duration_minutes)
+    return Row(
+        exception_id=e.exception_id,
+        when=shift_text(e.shift_start, end, schedule.timezone, lang).when,
+        reason=e.reason,
+        by=first_name(by),
+        at=i18n.format_datetime_words(e.created_at.astimezone(zone), lang),
+        upcoming=e.shift_start > now,
+    )
+
+
+def _next_shifts(
+    session: Session, schedule: Schedule, now: datetime, lang: str
+) -> list[dict[str, Any]]:
+    """The next shifts as offered (holidays and cancelled ones left out), booked or not."""
+    query = availability.SlotQuery(
+        now, now + availability.MAX_WINDOW, NEXT_SHIFTS, schedule.schedule_id, include_booked=True
+    )
+    found, _names = availability.find_slots(session, query, now)
+    shifts = []
+    for item in found:
+        slot = item.slot
+        end = slot.start + timedelta(minutes=schedule.duration_minutes)
+        when = shift_text(slot.start, end, schedule.timezone, lang).when
+        link = "/admin/schedules/{}/cancel?{}".format(
+            schedule.schedule_id, urlencode({"start": slot.start_time})
+        )
+        shifts.append({"when": when, "booked_by": item.booked_by, "cancel_link": link})
+    return shifts
+
+
+def _skipped_holidays(schedule: Schedule, now: datetime, lang: str) -> list[dict[str, str]]:
+    """The shifts of the coming year that fall on a public holiday, with its name."""
+    if not schedule.skip_holidays:
+        return []
+    skipped = []
+    for occ in occurrences(schedule.rule, now, now + HOLIDAYS_AHEAD):
+        name = exclusions.holiday_of(schedule, occ.start)
+        if name is not None:
+            when = shift_text(occ.start, occ.end, schedule.timezone, lang).when
+            skipped.append({"when": when, "name": name})
+            if len(skipped) == HOLIDAYS_LISTED:
+                break
+    return skipped
+
+
+def _list_values(context: AppContext, schedule_id: int, lang: str) -> dict[str, Any]:
+    now = context.clock()
+    with context.db.read() as session:
+        schedule = get_schedule(session, schedule_id)
+        rows = _rows(session, schedule, now, lang)
+        return {
+            "schedule_id": schedule_id,
+            "schedule_name": schedule.name,
+            "upcoming": [row for row in rows if row.upcoming],
+            "past": [row for row in rows if not row.upcoming][-20:],
+            "next_shifts": _next_shifts(session, schedule, now, lang) if schedule.active else [],
+            "active": schedule.active,
+            "skip_holidays": schedule.skip_holidays,
+            "holidays": _skipped_holidays(schedule, now, lang),
+            "section": "admin",
+            "area": "schedules",
+        }
+
+
+@router.get("/admin/schedules/{schedule_text}/exceptions")
+async def exceptions_page(request: Request, schedule_text: str) -> Response:
+    await admin_user(request)
+    schedule_id = parse_id(schedule_text)
+    context, lang = context_of(request), language_of(request)
+    if schedule_id is None:
+        return _not_found(request)
+    try:
+        values = await context.db.run_read(_list_values, context, schedule_id, lang)
+    except NotFound:
+        return _not_found(request)
+    told = parse_id(request.query_params.get("told", "")) or 0
+    values |= {"done": request.query_params.get("done"), "told": told}
+    return render(request, "admin/exceptions/list.html", values)
+
+
+@router.post("/admin/schedules/{schedule_text}/exceptions/{exception_text}/undo")
+async def undo(request: Request, schedule_text: str, exception_text: str) -> Response:
+    await csrf.checked_form(request)
+    await admin_user(request)
+    schedule_id, exception_id = parse_id(schedule_text), parse_id(exception_text)
+    if schedule_id is None or exception_id is None:
+        return _not_found(request)
+
+    def restore(context: AppContext) -> None:
+        with context.db.write() as session:
+            exclusions.restore_shift(session, schedule_id, exception_id, context.clock())
+
+    context = context_of(request)
+    try:
+        await context.db.run_write(restore, context)
+    except NotFound:
+        return _not_found(request)
+    except AppError:  # the shift has started meanwhile
+        return redirect(request, f"/admin/schedules/{schedule_id}/exceptions?done=too_late")
+    return redirect(request, f"/admin/schedules/{schedule_id}/exceptions?done=restored")

@@ -1,0 +1,272 @@
+"""Schedules in plain words: the list, the form (new and edit) with its live preview, and
+deactivate/reactivate. The same service functions as `/schedules` and `/schedule-preview`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from watchroster import i18n
+from watchroster.context import AppContext
+from watchroster.deps import context_of
+from watchroster.errors import Conflict, NotFound
+from watchroster.i18n import N_
+from watchroster.schedules import describe, preview, service
+from watchroster.schedules.drafts import ScheduleDraft
+from watchroster.schedules.models import Schedule
+from watchroster.schedules.schemas import ScheduleUpdate
+from watchroster.web import csrf
+from watchroster.web.admin.access import admin_user
+from watchroster.web.admin.schedule_form import FormValues, create_data, parse, update_data
+from watchroster.web.forms import field, parse_id
+from watchroster.web.render import error_page, language_of, redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+# `?done=` after a change, and the sentence it stands for.
+DONE = {
+    "created": N_("The schedule is saved. Its shifts are offered from now on."),
+    "updated": N_("The schedule is saved."),
+    "deactivated": N_("The schedule is deactivated: its shifts are no longer offered."),
+    "reactivated": N_("The schedule is active again."),
+    "deleted": N_("The schedule is deleted."),
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    schedule_id: int
+    name: str
+    sentence: str
+    active: bool
+
+
+def _sentence(schedule: Schedule, lang: str) -> str:
+    return describe.describe(schedule.rule, lang, skip_holidays=schedule.skip_holidays)
+
+
+def _rows(context: AppContext, lang: str) -> list[Row]:
+    with context.db.read() as session:
+        return [
+            Row(s.schedule_id, s.name, _sentence(s, lang), s.active)
+            for s in service.list_schedules(session)
+        ]
+
+
+@router.get("/admin/schedules")
+async def schedule_list(request: Request) -> Response:
+    await admin_user(request)
+    context, lang = context_of(request), language_of(request)
+    rows = await context.db.run_read(_rows, context, lang)
+    _ = i18n.gettext_for(lang)
+    done = DONE.get(request.query_params.get("done", ""))
+    values = {"section": "admin", "area": "schedules", "rows": rows}
+    if done:
+        values.update(notice=_(done), notice_role="status")
+    return render(request, "admin/schedules/list.html", values)
+
+
+def _weekday_options(lang: str) -> list[tuple[str, str]]:
+    return list(zip(describe.WEEKDAY_CODES, describe.day_names(range(7), lang), strict=True))
+
+
+def _preview(context: AppContext, draft: ScheduleDraft, lang: str) -> preview.Preview:
+    with context.db.read() as session:
+        settings = context.settings
+        full = draft.draft(settings.timezone, settings.holiday_country)
+        return preview.preview(session, full, context.clock(), lang)
+
+
+async def _form_page(
+    request: Request, form: FormValues, *, status: int = 200, **extra: Any
+) -> Response:
+    """The form with its preview (when the fields make a schedule) and any errors."""
+    context, lang = context_of(request), language_of(request)
+    draft, errors = parse(form, lang, context.settings.holiday_country)
+    errors = {**errors, **extra.pop("errors", {})}
+    result = await context.db.run_read(_preview, context, draft, lang) if draft else None
+    values = {
+        "section": "admin",
+        "area": "schedules",
+        "form": form,
+        "errors": errors if status != 200 or extra.pop("show_errors", False) else {},
+        "preview_errors": errors,
+        "preview": result,
+        "weekday_options": _weekday_options(lang),
+        "format_day": lambda moment: i18n.format_day(moment, lang),
+        "format_range": lambda start, end: i18n.format_time_range(start, end, lang),
+        **extra,
+    }
+    block = extra.get("block")
+    if block:
+        values.pop("block")
+    return render(request, "admin/schedules/form.html", values, status=status, block=block)
+
+
+@router.get("/admin/schedules/new")
+async def new_schedule(request: Request) -> Response:
+    await admin_user(request)
+    settings = context_of(request).settings
+    form = FormValues.blank(settings.timezone, settings.holiday_country)
+    return await _form_page(request, form, action="/admin/schedules/new")
+
+
+@router.post("/admin/schedules/preview")
+async def preview_fragment(request: Request) -> Response:
+    """The preview panel alone, for htmx as the coordinator types."""
+    form_data = await csrf.checked_form(request)
+    await admin_user(request)
+    form = FormValues.posted(form_data, parse_id(field(form_data, "schedule_id", 12)))
+    return await _form_page(request, form, block="preview")
+
+
+@router.post("/admin/schedules/new")
+async def create_schedule(request: Request) -> Response:
+    form_data = await csrf.checked_form(request)
+    await admin_user(request)
+    form = FormValues.posted(form_data)
+    action = "/admin/schedules/new"
+    return await _save(request, form, form_data, action, schedule_id=None)
+
+
+async def _save(
+    request: Request, form: FormValues, form_data: Any, action: str, schedule_id: int | None
+) -> Response:
+    """Preview (the button, without JavaScript) or save; a refused form keeps what was typed."""
+    context, lang = context_of(request), language_of(request)
+    _ = i18n.gettext_for(lang)
+    draft, errors = parse(form, lang, context.settings.holiday_country)
+    if field(form_data, "intent") == "preview":
+        return await _form_page(request, form, action=action, show_errors=True)
+    if draft is None or not draft.name:
+        if draft is not None:
+            errors["name"] = _("Give the schedule a name of at most 100 characters.")
+        return await _form_page(request, form, status=400, action=action, errors=errors)
+
+    def save(ctx: AppContext, draft: ScheduleDraft, name: str) -> None:
+        zone, country = ctx.settings.timezone, ctx.settings.holiday_country
+        with ctx.db.write() as session:
+            if schedule_id is None:
+                data = create_data(draft, name)
+                service.create_schedule(
+                    session, data, zone, unique_name=True, default_holiday_country=country
+                )
+            else:
+                changes = update_data(draft, name, zone, country)
+                service.update_schedule(session, schedule_id, changes, unique_name=True)
+
+    try:
+        await context.db.run_write(save, context, draft, draft.name)
+    except Conflict:
+        taken = _("Another active schedule is already called “%(name)s”.") % {"name": draft.name}
+        return await _form_page(request, form, status=409, action=action, errors={"name": taken})
+    return redirect(
+        request, f"/admin/schedules?done={'created' if schedule_id is None else 'updated'}"
+    )
+
+
+def _read(context: AppContext, schedule_id: int) -> Schedule:
+    with context.db.read() as session:
+        schedule = service.get_schedule(session, schedule_id)
+        session.expunge(schedule)
+        return schedule
+
+
+async def _schedule_or_404(request: Request, text: str) -> Schedule | Response:
+    context, lang = context_of(request), language_of(request)
+    schedule_id = parse_id(text)
+    try:
+        if schedule_id is None:
+            raise NotFound("no such schedule")
+        return await context.db.run_read(_read, context, schedule_id)
+    except NotFound:
+        _ = i18n.gettext_for(lang)
+        return error_page(
+            request, 404, _("No such schedule"), _("This schedule does not exist (any more).")
+        )
+
+
+@router.get("/admin/schedules/{schedule_id}")
+async def edit_schedule(request: Request, schedule_id: str) -> Response:
+    await admin_user(request)
+    found = await _schedule_or_404(request, schedule_id)
+    if isinstance(found, Response):
+        return found
+    form = FormValues.of_schedule(found)
+    action = f"/admin/schedules/{found.schedule_id}"
+    return await _form_page(request, form, action=action, schedule=found)
+
+
+@router.post("/admin/schedules/{schedule_id}")
+async def update_schedule(request: Request, schedule_id: str) -> Response:
+    form_data = await csrf.checked_form(request)
+    await admin_user(request)
+    found = await _schedule_or_404(request, schedule_id)
+    if isinstance(found, Response):
+        return found
+    form = FormValues.posted(form_data, found.schedule_id)
+    action = f"/admin/schedules/{found.schedule_id}"
+    return await _save(request, form, form_data, action, schedule_id=found.schedule_id)
+
+
+@router.post("/admin/schedules/{schedule_id}/active")
+async def set_active(request: Request, schedule_id: str) -> Response:
+    """Deactivate (its shifts stop being offered; bookings stay) or reactivate."""
+    form_data = await csrf.checked_form(request)
+    await admin_user(request)
+    found = await _schedule_or_404(request, schedule_id)
+    if isinstance(found, Response):
+        return found
+    active = field(form_data, "active") == "1"
+
+    def change(ctx: AppContext) -> None:
+        with ctx.db.write() as session:
+            data = ScheduleUpdate(active=active)
+            service.update_schedule(session, found.schedule_id, data, unique_name=True)
+
+    context, lang = context_of(request), language_of(request)
+    try:
+        await context.db.run_write(change, context)
+    except Conflict:
+        _ = i18n.gettext_for(lang)
+        return error_page(
+            request,
+            409,
+            _("This name is taken"),
+            _("Another active schedule has the same name. Rename one of them first."),
+        )
+    return redirect(request, f"/admin/schedules?done={'reactivated' if active else 'deactivated'}")
+
+
+@router.post("/admin/schedules/{schedule_id}/delete")
+async def delete_schedule(request: Request, schedule_id: str) -> Response:
+    """Delete a schedule nobody ever booked; one with bookings is refused (as the API's 409),
+    with the way out: deactivate it."""
+    await csrf.checked_form(request)
+    await admin_user(request)
+    found = await _schedule_or_404(request, schedule_id)
+    if isinstance(found, Response):
+        return found
+
+    def delete(ctx: AppContext) -> None:
+        with ctx.db.write() as session:
+            service.delete_schedule(session, found.schedule_id, ctx.clock())
+
+    context, lang = context_of(request), language_of(request)
+    try:
+        await context.db.run_write(delete, context)
+    except Conflict:
+        _ = i18n.gettext_for(lang)
+        return error_page(
+            request,
+            409,
+            _("This schedule has bookings"),
+            _(
+                "It is kept for the group's records. Deactivate it instead: "
+                "its shifts stop being offered."
+            ),
+        )
+    return redirect(request, "/admin/schedules?done=deleted")

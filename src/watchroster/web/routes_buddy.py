@@ -1,0 +1,166 @@
+"""A booking's people and their safety (issue #12 §3, §5): the buddy's "I can't come" (with a
+confirmation page), the volunteer naming another buddy, and "Home safe" after the shift.
+
+The rules are `bookings.participants` and `bookings.home_safe`, as for the JSON API; a refusal
+the page can explain is a notice or the form again with the error, never an error page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from watchroster import i18n
+from watchroster.auth.deps import Principal
+from watchroster.bookings import home_safe, participants
+from watchroster.bookings.buddies import BuddyRules
+from watchroster.bookings.schemas import BuddyChange
+from watchroster.context import AppContext
+from watchroster.errors import AppError, Conflict
+from watchroster.web import csrf
+from watchroster.web.forms import field, parse_id
+from watchroster.web.render import language_of, redirect, render
+from watchroster.web.routes_booking import load_detail
+from watchroster.web.routes_my import not_found_page, run_on_booking
+
+router = APIRouter(include_in_schema=False)
+
+
+# --- the buddy declines ------------------------------------------------------------------------
+
+
+@router.get("/my/{booking_text}/decline")
+async def decline_page(request: Request, booking_text: str) -> Response:
+    values = await load_detail(request, booking_text)
+    if isinstance(values, Response):
+        return values
+    if not values["can_decline"]:
+        return redirect(request, f"/my/{parse_id(booking_text)}?notice=cannot_change")
+    return render(request, "my/decline.html", values)
+
+
+@router.post("/my/{booking_text}/decline")
+async def decline(request: Request, booking_text: str) -> Response:
+    await csrf.checked_form(request)
+    booking_id = parse_id(booking_text)
+    if booking_id is None:
+        return not_found_page(request)
+
+    def work(context: AppContext, caller: Principal) -> None:
+        rules = BuddyRules.of(context.settings)
+        with context.db.write() as session:
+            participants.decline(session, caller, booking_id, context.clock(), rules)
+
+    try:
+        result = await run_on_booking(request, work, write=True)
+    except Conflict:  # started (or cancelled) meanwhile
+        return redirect(request, f"/my/{booking_id}?notice=cannot_change")
+    return result if isinstance(result, Response) else redirect(request, "/my?notice=declined")
+
+
+# --- the volunteer names another buddy -------------------------------------------------------
+
+
+@router.get("/my/{booking_text}/buddy")
+async def buddy_page(request: Request, booking_text: str) -> Response:
+    return await _buddy_form(request, booking_text, {})
+
+
+async def _buddy_form(
+    request: Request, booking_text: str, extra: dict[str, Any], status: int = 200
+) -> Response:
+    values = await load_detail(request, booking_text)
+    if isinstance(values, Response):
+        return values
+    if not values["can_change_buddy"]:
+        return redirect(request, f"/my/{parse_id(booking_text)}?notice=cannot_change")
+    return render(request, "my/buddy.html", {**values, **extra}, status=status)
+
+
+def _buddy_error(lang: str, error: AppError) -> dict[str, str]:
+    """The form field to mark and the sentence to show for a refused buddy."""
+    _ = i18n.gettext_for(lang)
+    if error.code == "buddy_busy":
+        return {"form_error": _("Your buddy is already on another shift at this time.")}
+    if error.code == "buddy_is_self":
+        return {"buddy_phone_error": _("You cannot be your own buddy.")}
+    return {"buddy_phone_error": _("Enter a valid phone number, or leave it empty.")}
+
+
+@router.post("/my/{booking_text}/buddy")
+async def change_buddy(request: Request, booking_text: str) -> Response:
+    form = await csrf.checked_form(request)
+    booking_id = parse_id(booking_text)
+    if booking_id is None:
+        return not_found_page(request)
+    lang = language_of(request)
+    typed = {
+        "buddy_name": field(form, "buddy_name", 100),
+        "buddy_phone": field(form, "buddy_phone", 32),
+    }
+    try:
+        change = BuddyChange(
+            buddy_name=typed["buddy_name"] or None, buddy_phone=typed["buddy_phone"] or None
+        )
+    except ValidationError:
+        _ = i18n.gettext_for(lang)
+        error = {"buddy_name_error": _("Please keep the name to 100 characters or fewer.")}
+        return await _buddy_form(request, booking_text, {**typed, **error}, 400)
+
+    def work(context: AppContext, caller: Principal) -> bool | None:
+        return _change(context, caller, booking_id, change)
+
+    try:
+        result = await run_on_booking(request, work, write=True)
+    except Conflict as error:
+        if error.code != "buddy_busy":  # started or cancelled meanwhile
+            return redirect(request, f"/my/{booking_id}?notice=cannot_change")
+        return await _buddy_form(request, booking_text, {**typed, **_buddy_error(lang, error)}, 409)
+    except AppError as error:  # 400: the phone or the person named
+        return await _buddy_form(request, booking_text, {**typed, **_buddy_error(lang, error)}, 400)
+    if isinstance(result, Response):
+        return result
+    notice = "buddy_changed_told" if result else "buddy_changed"
+    return redirect(request, f"/my/{booking_id}?notice={notice}")
+
+
+def _change(
+    context: AppContext, caller: Principal, booking_id: int, change: BuddyChange
+) -> bool | None:
+    settings = context.settings
+    with context.db.write() as session:
+        *_, told = participants.change_buddy(
+            session,
+            caller,
+            booking_id,
+            change,
+            context.clock(),
+            default_region=settings.default_region,
+            rules=BuddyRules.of(settings),
+        )
+    return told
+
+
+# --- home safe -----------------------------------------------------------------------------
+
+
+@router.post("/my/{booking_text}/safe")
+async def mark_safe(request: Request, booking_text: str) -> Response:
+    await csrf.checked_form(request)
+    booking_id = parse_id(booking_text)
+    if booking_id is None:
+        return not_found_page(request)
+
+    def work(context: AppContext, caller: Principal) -> None:
+        with context.db.write() as session:
+            home_safe.mark_safe(session, caller, booking_id, context.clock())
+
+    try:
+        result = await run_on_booking(request, work, write=True)
+    except Conflict:  # not ended yet, or cancelled
+        return redirect(request, f"/my/{booking_id}?notice=not_ended")
+    done = f"/my/{booking_id}?notice=safe"
+    return result if isinstance(result, Response) else redirect(request, done)
