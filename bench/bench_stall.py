@@ -74,7 +74,8 @@ PROBE_LUA = "function delay() return 20 end\n"
 
 def seed(url: str) -> tuple[int, list[str], dict[str, int]]:
     """The schedules and volunteers; returns the booking schedule, tokens and sample ids."""
-    booking_schedule, tokens = seed_booking(url)
+    by_seats, tokens = seed_booking(url, [1])
+    booking_schedule = by_seats[1]
     now = datetime.now(UTC)
     rows = []
     for count, cron, zone in MIX:

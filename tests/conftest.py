@@ -11,9 +11,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.support import databases
+from tests.support.auth import bearer, issue_token
+from tests.support.factories import add_user
 from watchroster.app import create_app
 from watchroster.clock import FrozenClock
-from watchroster.config import Settings
+from watchroster.config import Settings, get_settings
 from watchroster.db import Database
 
 
@@ -39,6 +41,12 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     database.dispose()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A database with no tables yet (migration tests), on SQLite and on PostgreSQL."""
+    yield from databases.empty_database(request.param, tmp_path)
+
+
 @pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock(datetime(2025, 5, 1, 8, 0, tzinfo=UTC))
@@ -53,6 +61,23 @@ def settings(db: Database, tmp_path: Path) -> Settings:
         message_backend="file",
         message_file=tmp_path / "messages.jsonl",
     )
+
+
+@pytest.fixture
+def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The command line reads its settings from the environment: this test's database, and no
+    settings cached from another test."""
+    monkeypatch.setenv("WATCHROSTER_DATABASE_URL", settings.database_url)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def admin_headers(db: Database, settings: Settings, clock: FrozenClock) -> dict[str, str]:
+    """The API headers of a coordinator, for tests of admin endpoints."""
+    admin = add_user(db, "+27821230099", "Coordinator", role="admin")
+    return bearer(issue_token(db, settings, admin, clock))
 
 
 @pytest.fixture

@@ -49,8 +49,9 @@ class Booking(Base):
     buddy_attended: Mapped[bool | None] = mapped_column(Boolean)
     attendance_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Set when a coordinator cancelled the whole shift (`bookings.shift_cancel`): who and why,
-    # as the volunteer was told. None for a volunteer's own cancellation.
+    # Set when a coordinator cancelled the booking: the whole shift (`bookings.shift_cancel`, with
+    # the reason the volunteer was told) or this one booking (`DELETE /bookings/{id}` by an admin,
+    # no reason). None for a volunteer's own cancellation, which attendance may count as late.
     canceled_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.user_id"))
     cancel_reason: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -10,6 +10,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from typing import Any
+
+from fastapi import Response
 
 MEDIA_TYPE = "text/csv; charset=utf-8"
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -39,4 +42,19 @@ def attachment(filename: str) -> dict[str, str]:
     return {
         "Content-Disposition": f'attachment; filename="{filename}"',
         "Cache-Control": "no-store",
+    }
+
+
+def download(body: str, filename: str) -> Response:
+    """The CSV file as a response (API and console pages alike), saved under `filename`."""
+    return Response(body, media_type=MEDIA_TYPE, headers=attachment(filename))
+
+
+def documented(description: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI entry of an endpoint's CSV answer (200), to merge into its `responses`."""
+    return {
+        200: {
+            "description": description,
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
     }

@@ -22,7 +22,7 @@ from pydantic import (
 )
 from pydantic_core import CoreSchema
 
-from watchroster.timefmt import check_day, is_date_text
+from watchroster.timefmt import BOUND_PATTERN, check_day, is_date_text
 
 # Ids are 32-bit integer columns: PostgreSQL overflows above this, SQLite above 2**63 - 1.
 MAX_ID = 2**31 - 1
@@ -32,6 +32,13 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 # range that names nothing is the route's 404.
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+
+
+def bound_query(description: str, *, alias: str | None = None) -> Any:
+    """A `from`/`to` query parameter: a date (YYYY-MM-DD, group zone) or an RFC 3339 instant,
+    as `timefmt.parse_bound` reads it; the pattern tells clients so."""
+    return Query(alias=alias, description=description, json_schema_extra={"pattern": BOUND_PATTERN})
+
 
 # C0 and C1 controls (NUL breaks PostgreSQL text), lone surrogates (cannot be encoded as UTF-8),
 # line/paragraph separators, and the bidi embeddings, overrides and isolates that can make an

@@ -15,12 +15,14 @@ decode what the driver leaves as text.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import CompilerElement
@@ -203,3 +205,18 @@ class RawTransaction:
         if value is None or isinstance(value, date):
             return value
         return date.fromisoformat(value)
+
+
+@contextmanager
+def on_session(session: Session) -> Iterator[RawTransaction]:
+    """The session's own connection and transaction, as a `RawTransaction`, so a path on the
+    ORM runs the same prepared statements (a cursor of its own, closed afterwards; the
+    transaction stays the session's)."""
+    connection = session.connection()
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    cursor = driver.cursor()
+    try:
+        yield RawTransaction(cursor, connection.dialect)
+    finally:
+        cursor.close()

@@ -23,6 +23,13 @@ MOBILE: dict[str, Any] = {
     "has_touch": True,
     "locale": "en-ZA",
 }
+# The console is used on a laptop as well as on a phone.
+LAPTOP: dict[str, Any] = {
+    "viewport": {"width": 1280, "height": 800},
+    "is_mobile": False,
+    "has_touch": False,
+    "locale": "en-ZA",
+}
 MIN_TARGET_PX = 44
 SLOT_TAKEN = "Sorry, someone has just taken this shift"
 _axe = Axe()
@@ -189,6 +196,25 @@ def open_booking_form(page: Page, site: Site, slot: Slot) -> None:
     expect(page.get_by_role("button", name="Confirm booking")).to_be_visible()
 
 
+def confirm_booking(
+    page: Page,
+    site: Site,
+    slot: Slot,
+    *,
+    buddy_name: str | None = None,
+    buddy_phone: str | None = None,
+) -> None:
+    """Book `slot` as the logged-in volunteer through its form (naming a buddy when given) and
+    land on My shifts."""
+    open_booking_form(page, site, slot)
+    if buddy_name is not None:
+        page.get_by_label("Buddy's name").fill(buddy_name)
+    if buddy_phone is not None:
+        page.get_by_label("Buddy's phone").fill(buddy_phone)
+    page.get_by_role("button", name="Confirm booking").click()
+    expect(page).to_have_url(re.compile(r"/my(\?notice=\w+)?$"))
+
+
 def tab_to(page: Page, target: Locator, presses: int = 60) -> None:
     """Press Tab until `target` has the focus (the keyboard alone reaches it)."""
     for _ in range(presses):
@@ -203,9 +229,6 @@ def book_soon_starting_slot(page: Page, site: Site, volunteer: Volunteer) -> Slo
     schedule_id, start = soon_starting_schedule(site)
     slot = Slot(schedule_id, site.schedule_name(schedule_id), start)
     log_in(page, site, volunteer)
-    open_booking_form(page, site, slot)
-    page.get_by_label("Buddy's name").fill("Sipho")
-    page.get_by_role("button", name="Confirm booking").click()
-    expect(page).to_have_url(re.compile(r"/my(\?notice=\w+)?$"))
+    confirm_booking(page, site, slot, buddy_name="Sipho")
     assert len(site.active_bookings(schedule_id)) == 1
     return slot

@@ -57,6 +57,17 @@ def new_volunteer(name: str) -> Volunteer:
     return Volunteer(name=name, e164=f"+2782{next(_numbers):07d}")
 
 
+def new_coordinator(site: Site, name: str, full_name: str | None = None) -> Volunteer:
+    """A coordinator of their own (no other test's login limits on their number), granted before
+    they first log in; `full_name`, when given, is the name the console shows for them."""
+    person = new_volunteer(name)
+    with site.database.write() as session:
+        user, _created = grant_admin(session, person.e164, datetime.now(UTC))
+        if full_name is not None:
+            user.name = full_name
+    return person
+
+
 @dataclass(frozen=True)
 class Slot:
     schedule_id: int

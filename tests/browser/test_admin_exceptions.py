@@ -8,27 +8,16 @@ message the worker "sent" is read back from the backend's output.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 from playwright.sync_api import expect
 
 from tests.browser.conftest import NewPage
-from tests.browser.pages import Audit, first_open_slot, log_in, open_booking_form
-from tests.browser.site import Site, Volunteer, new_volunteer
+from tests.browser.pages import LAPTOP, Audit, confirm_booking, first_open_slot, log_in
+from tests.browser.site import Site, new_coordinator, new_volunteer
 from tests.integration.outbox.processes import wait_for
-from watchroster.auth.service import grant_admin
 from watchroster.bookings.shift_cancel import SHIFT_CANCELLED
 
-LAPTOP = {"viewport": {"width": 1280, "height": 800}, "is_mobile": False, "has_touch": False}
 REASON = "Storm warning: stay indoors"
-
-
-def _coordinator(site: Site, name: str) -> Volunteer:
-    """A coordinator of their own (no other test's login limits on their number)."""
-    person = new_volunteer(name)
-    with site.database.write() as session:
-        grant_admin(session, person.e164, datetime.now(UTC))
-    return person
 
 
 def test_cancelling_a_booked_shift_tells_the_volunteer(
@@ -39,13 +28,11 @@ def test_cancelling_a_booked_shift_tells_the_volunteer(
     volunteer = new_volunteer("Nomsa")
     phone = new_page()
     log_in(phone, site, volunteer)
-    open_booking_form(phone, site, slot)
-    phone.get_by_role("button", name="Confirm booking").click()
-    expect(phone).to_have_url(re.compile(r"/my(\?notice=\w+)?$"))
+    confirm_booking(phone, site, slot)
     assert len(site.active_bookings(schedule_id)) == 1
 
     laptop = new_page(**LAPTOP)
-    log_in(laptop, site, _coordinator(site, "Anna"))
+    log_in(laptop, site, new_coordinator(site, "Anna"))
     laptop.goto(f"{site.url}/admin/schedules/{schedule_id}/exceptions")
     laptop.get_by_role("link", name=re.compile(r"^Cancel the shift of ")).first.click()
     expect(laptop.get_by_role("heading", name="Cancel this shift")).to_be_visible()
@@ -73,7 +60,7 @@ def test_undo_on_a_phone(site: Site, new_page: NewPage, audit: Audit) -> None:
     schedule_id = site.add_schedule("Hall watch", "30 19 * * *", minutes=120)
     slot = first_open_slot(site, schedule_id)
     phone = new_page()
-    log_in(phone, site, _coordinator(site, "Bongani"))
+    log_in(phone, site, new_coordinator(site, "Bongani"))
     start = slot.local_start.isoformat().replace("+", "%2B")
     phone.goto(f"{site.url}/admin/schedules/{schedule_id}/cancel?start={start}")
     expect(phone.get_by_text("Nobody is booked on this shift yet.")).to_be_visible()

@@ -17,13 +17,10 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import NewPage
-from tests.browser.pages import Audit, log_in
-from tests.browser.site import ZONE, Site, Volunteer, new_volunteer
+from tests.browser.pages import LAPTOP, Audit, log_in
+from tests.browser.site import ZONE, Site, new_coordinator, new_volunteer
 from watchroster.auth.models import User
-from watchroster.auth.service import grant_admin
 from watchroster.bookings.models import Booking, Report
-
-LAPTOP = {"viewport": {"width": 1280, "height": 800}, "is_mobile": False, "has_touch": False}
 
 
 @dataclass(frozen=True)
@@ -32,14 +29,6 @@ class History:
     volunteer: str
     serious_id: int
     quiet_id: int
-
-
-def _coordinator(site: Site, name: str) -> Volunteer:
-    person = new_volunteer(name)
-    with site.database.write() as session:
-        user, _created = grant_admin(session, person.e164, datetime.now(UTC))
-        user.name = f"{name} Coordinator"
-    return person
 
 
 def _history(site: Site) -> History:
@@ -104,7 +93,7 @@ def test_attendance_chart_table_and_csv(
 ) -> None:
     history = _history(site)
     laptop = new_page(**LAPTOP)
-    log_in(laptop, site, _coordinator(site, "Anna"))
+    log_in(laptop, site, new_coordinator(site, "Anna", "Anna Coordinator"))
     laptop.goto(f"{site.url}/admin/attendance")
 
     chart = laptop.get_by_role("img", name="Fill rate per week")
@@ -136,7 +125,7 @@ def test_attendance_chart_table_and_csv(
     expect(laptop.locator('th[aria-sort="descending"]')).to_contain_text("Absent")
 
     phone = new_page()
-    log_in(phone, site, _coordinator(site, "Bongani"))
+    log_in(phone, site, new_coordinator(site, "Bongani", "Bongani Coordinator"))
     phone.goto(f"{site.url}/admin/attendance")
     expect(phone.get_by_role("img", name="Fill rate per week")).to_be_visible()
     audit(phone, "attendance")
@@ -147,7 +136,7 @@ def test_incident_inbox_review_and_csv(
 ) -> None:
     history = _history(site)
     laptop = new_page(**LAPTOP)
-    log_in(laptop, site, _coordinator(site, "Carol"))
+    log_in(laptop, site, new_coordinator(site, "Carol", "Carol Coordinator"))
     laptop.goto(f"{site.url}/admin/incidents")
     laptop.get_by_label("Schedule").select_option(str(history.schedule_id))
     laptop.get_by_role("button", name="Filter").click()
@@ -171,7 +160,7 @@ def test_incident_inbox_review_and_csv(
     assert rows[0]["severity_words"] == "All quiet"
 
     phone = new_page()
-    log_in(phone, site, _coordinator(site, "Dumisani"))
+    log_in(phone, site, new_coordinator(site, "Dumisani", "Dumisani Coordinator"))
     phone.goto(f"{site.url}/admin/incidents?schedule_id={history.schedule_id}")
     expect(phone.locator("li.incident")).to_have_count(2)
     audit(phone, "incidents")

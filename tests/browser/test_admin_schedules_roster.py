@@ -10,17 +10,10 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import NewPage
-from tests.browser.pages import Audit, first_open_slot, log_in, open_booking_form
-from tests.browser.site import Site, Volunteer, new_volunteer
-from watchroster.auth.service import grant_admin
+from tests.browser.pages import LAPTOP, Audit, confirm_booking, first_open_slot, log_in
+from tests.browser.site import Site, new_coordinator, new_volunteer
 from watchroster.schedules.models import Schedule
 
-LAPTOP = {
-    "viewport": {"width": 1280, "height": 800},
-    "is_mobile": False,
-    "has_touch": False,
-    "locale": "en-ZA",
-}
 # 2028, a season still ahead: Friday 16 June 2028 is Youth Day, a South African public holiday.
 EXPECTED_SHIFTS = [
     "Friday 5 May, 18:00–21:00",
@@ -34,13 +27,6 @@ EXPECTED_SHIFTS = [
     "Friday 7 July, 18:00–21:00",
     "Friday 14 July, 18:00–21:00",
 ]
-
-
-def _coordinator(site: Site, name: str) -> Volunteer:
-    person = new_volunteer(name)
-    with site.database.write() as session:
-        grant_admin(session, person.e164, datetime.now(UTC))
-    return person
 
 
 def _fill_season(page: Page, name: str) -> None:
@@ -60,7 +46,7 @@ def _shown_shifts(page: Page) -> list[str]:
 
 def test_a_season_of_fridays_through_the_form(site: Site, new_page: NewPage, audit: Audit) -> None:
     laptop = new_page(**LAPTOP)
-    log_in(laptop, site, _coordinator(site, "Anna"))
+    log_in(laptop, site, new_coordinator(site, "Anna"))
     laptop.goto(f"{site.url}/admin/schedules/new")
     name = f"Winter Fridays {datetime.now(UTC).timestamp():.0f}"
     _fill_season(laptop, name)
@@ -86,7 +72,7 @@ def test_a_season_of_fridays_through_the_form(site: Site, new_page: NewPage, aud
             True,
         )
     phone = new_page()
-    phone.context.add_cookies(laptop.context.cookies())
+    phone.context.add_cookies(laptop.context.cookies())  # type: ignore[arg-type]
     phone.goto(f"{site.url}/admin/schedules")
     audit(phone, "schedule-list-phone")
     phone.goto(f"{site.url}/admin/schedules/new")
@@ -112,7 +98,7 @@ def test_the_form_without_javascript_and_on_a_phone(
     site: Site, new_page: NewPage, audit: Audit
 ) -> None:
     phone = new_page(java_script_enabled=False)
-    log_in(phone, site, _coordinator(site, "Bongani"))
+    log_in(phone, site, new_coordinator(site, "Bongani"))
     phone.goto(f"{site.url}/admin/schedules/new")
     _fill_season(phone, "Phone Fridays")
     phone.get_by_role("button", name="Preview").click()
@@ -131,12 +117,10 @@ def test_the_roster_shows_a_gap_and_a_filled_slot(
     volunteer = new_volunteer("Zanele")
     phone = new_page()
     log_in(phone, site, volunteer)
-    open_booking_form(phone, site, slot)
-    phone.get_by_role("button", name="Confirm booking").click()
-    expect(phone).to_have_url(re.compile(r"/my(\?notice=\w+)?$"))
+    confirm_booking(phone, site, slot)
 
     laptop = new_page(**LAPTOP)
-    log_in(laptop, site, _coordinator(site, "Carmen"))
+    log_in(laptop, site, new_coordinator(site, "Carmen"))
     laptop.goto(f"{site.url}/admin/roster")
     rows = laptop.locator("tr", has_text=name)
     expect(rows.first).to_be_visible()
@@ -150,7 +134,7 @@ def test_the_roster_shows_a_gap_and_a_filled_slot(
     laptop.screenshot(path=audit.directory / "admin-roster.png", full_page=False)
 
     week = new_page()
-    week.context.add_cookies(laptop.context.cookies())
+    week.context.add_cookies(laptop.context.cookies())  # type: ignore[arg-type]
     week.goto(f"{site.url}/admin/roster?week={slot.local_start.date().isoformat()}")
     expect(week.locator("section.roster-day")).to_have_count(7)
     expect(week.locator("tr.filled", has_text=name)).to_contain_text("Zanele")

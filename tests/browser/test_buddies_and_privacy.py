@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import NewPage
-from tests.browser.pages import Audit, first_open_slot, log_in, open_booking_form
+from tests.browser.pages import Audit, confirm_booking, first_open_slot, log_in, open_booking_form
 from tests.browser.site import Site, Volunteer, new_volunteer
 from tests.integration.outbox.processes import wait_for
 from watchroster.bookings.messages import BUDDY_BOOKED
@@ -40,9 +40,7 @@ def test_a_registered_buddy_is_told_and_each_sees_only_the_others_first_name(
     page = new_page()
     log_in(page, site, booker)
 
-    open_booking_form(page, site, first_open_slot(site, schedule_id))
-    page.get_by_label("Buddy's phone").fill(buddy.national)
-    page.get_by_role("button", name="Confirm booking").click()
+    confirm_booking(page, site, first_open_slot(site, schedule_id), buddy_phone=buddy.national)
     wait_for(lambda: len(site.active_bookings(schedule_id)) == 1, 10, "the booking")
     [booking] = site.active_bookings(schedule_id)
     assert booking.buddy_user_id is not None and booking.buddy_phone is None

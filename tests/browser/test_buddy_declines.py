@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import NewPage
-from tests.browser.pages import Audit, first_open_slot, log_in, open_booking_form
+from tests.browser.pages import Audit, confirm_booking, first_open_slot, log_in
 from tests.browser.site import Site, new_volunteer
 from tests.integration.outbox.processes import wait_for
 from watchroster.bookings.messages import BUDDY_BOOKED, BUDDY_DECLINED
@@ -26,9 +26,7 @@ def test_the_buddy_declines_and_the_volunteer_names_another(
     log_in(other_page, site, other)  # registered too, to be named next
     page = new_page()
     log_in(page, site, booker)
-    open_booking_form(page, site, first_open_slot(site, schedule_id))
-    page.get_by_label("Buddy's phone").fill(buddy.national)
-    page.get_by_role("button", name="Confirm booking").click()
+    confirm_booking(page, site, first_open_slot(site, schedule_id), buddy_phone=buddy.national)
     wait_for(lambda: len(site.active_bookings(schedule_id)) == 1, 10, "the booking")
     [booking] = site.active_bookings(schedule_id)
 

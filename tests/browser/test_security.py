@@ -11,7 +11,13 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select, update
 
 from tests.browser.conftest import NewPage
-from tests.browser.pages import Audit, first_open_slot, log_in, open_booking_form, session_cookie
+from tests.browser.pages import (
+    Audit,
+    confirm_booking,
+    first_open_slot,
+    log_in,
+    session_cookie,
+)
 from tests.browser.site import Site, new_volunteer
 from tests.integration.outbox.processes import wait_for
 from watchroster.auth.models import AuthSession, User
@@ -99,8 +105,7 @@ def test_a_cancel_without_its_token_keeps_the_booking(site: Site, new_page: NewP
     schedule_id = site.add_schedule("Kept patrol", EVERY_EVENING)
     page = new_page()
     log_in(page, site, new_volunteer("Dineo"))
-    open_booking_form(page, site, first_open_slot(site, schedule_id))
-    page.get_by_role("button", name="Confirm booking").click()
+    confirm_booking(page, site, first_open_slot(site, schedule_id))
     wait_for(lambda: len(site.active_bookings(schedule_id)) == 1, 10, "the booking")
     [booking] = site.active_bookings(schedule_id)
 
@@ -161,9 +166,7 @@ def test_deleting_the_account_does_what_delete_me_does(
     page = new_page()
     log_in(page, site, new_volunteer("Karabo"))
     stolen = session_cookie(page)
-    open_booking_form(page, site, first_open_slot(site, schedule_id))
-    page.get_by_role("button", name="Confirm booking").click()
-    expect(page).to_have_url(re.compile(r"/my(\?notice=\w+)?$"))
+    confirm_booking(page, site, first_open_slot(site, schedule_id))
     [booking] = site.active_bookings(schedule_id)
 
     page.goto(f"{site.url}/profile")

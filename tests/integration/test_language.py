@@ -11,13 +11,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, inspect, select, text
 
 from tests.support.auth import bearer, issue_token
-from tests.support.factories import add_schedule, add_user
+from tests.support.factories import add_booking, add_schedule, add_user
 from watchroster import migrate
 from watchroster.app import create_app
 from watchroster.auth.models import User
 from watchroster.bookings import jobs, messages
 from watchroster.bookings.messages import REMINDER
-from watchroster.bookings.models import Booking
 from watchroster.clock import FrozenClock
 from watchroster.config import Settings
 from watchroster.db import Database
@@ -215,16 +214,7 @@ def test_reminders_use_the_default_language_for_members_who_chose_none(db: Datab
     shift = datetime(2025, 5, 2, 16, 0, tzinfo=UTC)
     for name, user in (("Street patrol", chose_zulu), ("Park patrol", chose_none)):
         schedule = add_schedule(db, name=name)
-        with db.write() as session:
-            session.add(
-                Booking(
-                    user_id=user.user_id,
-                    schedule_id=schedule.schedule_id,
-                    shift_start=shift,
-                    shift_end=shift + timedelta(hours=3),
-                    created_at=shift - timedelta(days=2),
-                )
-            )
+        add_booking(db, schedule, user, shift, created_at=shift - timedelta(days=2))
     with db.write() as session:
         queued = jobs.queue_due_reminders(session, [2], shift - timedelta(hours=2), "af")
     assert queued == 2

@@ -12,10 +12,11 @@ import re
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
@@ -70,27 +71,60 @@ def postgres_unavailable_reason(url: str = POSTGRES_ADMIN_URL) -> str | None:
     return None
 
 
-def postgres_session_database() -> Iterator[str]:
-    """Create a throwaway, migrated database for this test session; drop it afterwards."""
+def _require_postgres() -> None:
+    """Fail (CI) or skip when PostgreSQL cannot be reached."""
     reason = postgres_unavailable_reason()
     if reason:
         if REQUIRE_POSTGRES:
             pytest.fail(reason)
         pytest.skip(reason)
-    name = f"watchroster_test_{uuid.uuid4().hex[:10]}"
+
+
+@contextmanager
+def throwaway_postgres(prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database named `prefix_<random>`: its URL; dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    db = Database(url)
-    migrate.upgrade(db.engine)
-    db.dispose()
     try:
-        yield url
+        yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def postgres_session_database() -> Iterator[str]:
+    """Create a throwaway, migrated database for this test session; drop it afterwards."""
+    _require_postgres()
+    with throwaway_postgres("watchroster_test") as url:
+        db = Database(url)
+        migrate.upgrade(db.engine)
+        db.dispose()
+        yield url
+
+
+def empty_database(kind: str, directory: Path) -> Iterator[Database]:
+    """A database ("sqlite" or "postgresql") with no tables yet, for the migration tests: each
+    starts it at the revision before its own, so later revisions play no part."""
+    if kind == "sqlite":
+        database = Database(f"sqlite:///{directory / 'migration.db'}")
+        yield database
+        database.dispose()
+        return
+    _require_postgres()
+    with throwaway_postgres("watchroster_migration") as url:
+        database = Database(url)
+        try:
+            yield database
+        finally:
+            database.dispose()
+
+
+def columns(engine: Engine, table: str) -> set[str]:
+    """The names of a table's columns, as the database has them now."""
+    return {column["name"] for column in inspect(engine).get_columns(table)}
 
 
 def truncate_all(db: Database) -> None:

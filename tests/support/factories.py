@@ -1,8 +1,10 @@
-"""Small builders for rows the tests need, written through the services where one exists."""
+"""Small builders for rows the tests need, written through the services where one exists, and
+readers of what the code under test wrote."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from watchroster.auth.models import User
 from watchroster.bookings.models import Booking
@@ -47,8 +49,10 @@ def add_user(db: Database, phone: str, name: str | None = None, role: str = "vol
 
 
 def add_booking(
-    db: Database, schedule: Schedule, user: User, start: datetime, seat: int = 1
+    db: Database, schedule: Schedule, user: User, start: datetime, seat: int = 1, **fields: Any
 ) -> Booking:
+    """A booking of the shift at `start`, written directly (the past and clashes included);
+    `fields` sets other columns, such as created_at, canceled_at or the attendance."""
     with db.write() as session:
         booking = Booking(
             user_id=user.user_id,
@@ -56,7 +60,16 @@ def add_booking(
             shift_start=start,
             shift_end=start + timedelta(minutes=schedule.duration_minutes),
             seat=seat,
+            **fields,
         )
         session.add(booking)
         session.flush()
+        return booking
+
+
+def read_booking(db: Database, booking_id: int) -> Booking:
+    """The booking row as the database holds it now (it must exist)."""
+    with db.read() as session:
+        booking = session.get(Booking, booking_id)
+        assert booking is not None
         return booking

@@ -3,7 +3,7 @@ warning, and the next shifts across daylight-saving changes."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -170,7 +170,7 @@ def test_next_shifts_show_the_autumn_change_in_london_between_shifts() -> None:
     shifts, _ = next_shifts(london, datetime(2026, 10, 16, tzinfo=UTC), "en", count=3)
     assert [s.start.strftime("%d %H:%M") for s in shifts] == ["16 18:00", "23 18:00", "30 18:00"]
     assert [s.clock_change for s in shifts] == [None, None, "clocks change: UTC+01:00 → UTC+00:00"]
-    assert [s.start.utcoffset() for s in shifts][-1].total_seconds() == 0
+    assert shifts[-1].start.utcoffset() == timedelta(0)
 
 
 def test_next_shifts_leave_out_what_is_not_held() -> None:

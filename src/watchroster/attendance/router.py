@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from watchroster.attendance import export, service
 from watchroster.attendance.schemas import AttendanceOut
 from watchroster.auth.deps import AdminUser
-from watchroster.csvexport import MEDIA_TYPE, attachment
+from watchroster.csvexport import documented, download
 from watchroster.deps import ClockDep, DbDep, SettingsDep
 from watchroster.timefmt import DATE_PATTERN
 
@@ -40,55 +40,36 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "a malformed date, from after to, a period over 366 days, bad sort"},
     403: {"description": "admins only"},
 }
-_CSV: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "The volunteers' figures as CSV (header line first).",
-        "content": {"text/csv": {"schema": {"type": "string"}}},
-    },
-    **_ERRORS,
-}
+_CSV = {**documented("The volunteers' figures as CSV (header line first)."), **_ERRORS}
 
 
-def _figures(
+def _requested_figures(
+    _admin: AdminUser,
     db: DbDep,
     settings: SettingsDep,
     clock: ClockDep,
-    from_: str | None,
-    to: str | None,
-    sort: str | None,
+    from_: FromDay = None,
+    to: ToDay = None,
+    sort: Sort = None,
 ) -> service.Figures:
+    """The figures both endpoints answer with (admins only): the same period, the same order."""
     now = clock()
     period = service.requested_period(from_, to, now, settings.zone)
     with db.read() as session:
         return service.attendance_figures(session, period, now, sort)
 
 
+RequestedFigures = Annotated[service.Figures, Depends(_requested_figures)]
+
+
 @router.get("/attendance", response_model=AttendanceOut, responses=_ERRORS)
-def attendance(
-    _admin: AdminUser,
-    db: DbDep,
-    settings: SettingsDep,
-    clock: ClockDep,
-    from_: FromDay = None,
-    to: ToDay = None,
-    sort: Sort = None,
-) -> AttendanceOut:
+def attendance(figures: RequestedFigures) -> AttendanceOut:
     """Per volunteer: booked, attended, absent, not recorded, cancelled late; per schedule and
     per week: the fill rate."""
-    return AttendanceOut.of(_figures(db, settings, clock, from_, to, sort))
+    return AttendanceOut.of(figures)
 
 
 @router.get("/attendance.csv", response_class=Response, responses=_CSV)
-def attendance_csv(
-    _admin: AdminUser,
-    db: DbDep,
-    settings: SettingsDep,
-    clock: ClockDep,
-    from_: FromDay = None,
-    to: ToDay = None,
-    sort: Sort = None,
-) -> Response:
+def attendance_csv(figures: RequestedFigures) -> Response:
     """The per-volunteer figures of `GET /attendance` as a CSV download."""
-    figures = _figures(db, settings, clock, from_, to, sort)
-    headers = attachment(export.filename(figures))
-    return Response(export.attendance_csv(figures), media_type=MEDIA_TYPE, headers=headers)
+    return download(export.attendance_csv(figures), export.filename(figures))

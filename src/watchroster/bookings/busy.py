@@ -3,7 +3,7 @@
 A registered buddy (`Booking.buddy_user_id`) is on the shift as much as its volunteer. The
 booking path (`create.create_booking`) and a change of buddy (`participants.change_buddy`) both
 call `check_free`, the one place of that rule. It reads on the driver's cursor because the
-booking path does; a session's own connection serves as well (`on_session`), so both run the
+booking path does; a session's own connection serves as well (`rawsql.on_session`), so both run the
 same statements.
 
 Two bookings naming the same buddy at once cannot both pass: the buddy's user row is locked
@@ -14,13 +14,10 @@ PostgreSQL breaks that deadlock by failing one, which is then exactly `buddy_bus
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, or_, select
-from sqlalchemy.orm import Session
 
 from watchroster.auth.models import User
 from watchroster.bookings.models import Booking
@@ -55,6 +52,24 @@ _AS_BUDDY = _overlapping(Booking.buddy_user_id == bindparam("user_id"))
 _ON_ANY_SIDE = _overlapping(
     or_(Booking.user_id == bindparam("user_id"), Booking.buddy_user_id == bindparam("user_id"))
 )
+# The booking path's one query for its volunteer: their own overlapping booking or one they are
+# buddy on (one statement instead of two on the hot path; SQLite answers the OR from two indexes).
+_VOLUNTEER_ANYWHERE = Prepared(
+    lambda _dialect: (
+        select(Booking.booking_id, Booking.user_id)
+        .where(
+            or_(
+                Booking.user_id == bindparam("user_id"),
+                Booking.buddy_user_id == bindparam("user_id"),
+            ),
+            Booking.canceled_at.is_(None),
+            Booking.shift_start > bindparam("earliest"),
+            Booking.shift_start < bindparam("end"),
+            Booking.shift_end > bindparam("start"),
+        )
+        .limit(1)
+    )
+)
 _LOCK_MEMBER = Prepared(
     lambda _dialect: (
         select(User.user_id)
@@ -62,20 +77,6 @@ _LOCK_MEMBER = Prepared(
         .with_for_update(key_share=True)
     )
 )
-
-
-@contextmanager
-def on_session(session: Session) -> Iterator[RawTransaction]:
-    """The session's own connection and transaction, as a `RawTransaction` (a cursor of its
-    own, closed afterwards; the transaction stays the session's)."""
-    connection = session.connection()
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    cursor = driver.cursor()
-    try:
-        yield RawTransaction(cursor, connection.dialect)
-    finally:
-        cursor.close()
 
 
 def _clash(
@@ -119,21 +120,52 @@ def check_free(
     *,
     this_booking: int = 0,
 ) -> None:
-    """Refuse a booking (or its change of buddy) that would put someone on two overlapping
-    shifts: the volunteer as a buddy elsewhere (409 `overlap`; their own bookings are checked
-    by the booking path), the registered buddy on either side of another booking (409
-    `buddy_busy`). `this_booking`: the booking being changed, which does not clash with itself.
+    """Refuse a change of buddy that would put someone on two overlapping shifts: the volunteer
+    as a buddy elsewhere (409 `overlap`), the registered buddy on either side of another booking
+    (409 `buddy_busy`). `this_booking`: the booking being changed, which does not clash with
+    itself. (A new booking checks its volunteer with `check_volunteer_free`.)
     """
-    window = (start, end)
-    clash = _clash(transaction, _AS_BUDDY, volunteer_id, window, this_booking)
+    clash = _clash(transaction, _AS_BUDDY, volunteer_id, (start, end), this_booking)
     if clash is not None:
-        raise Conflict(
-            f"you are buddy on booking {clash}, which overlaps this shift", code="overlap"
-        )
-    if buddy_id is None:
+        raise _overlap_as_buddy(clash)
+    if buddy_id is not None:
+        check_buddy_free(transaction, buddy_id, start, end, this_booking=this_booking)
+
+
+def check_volunteer_free(
+    transaction: RawTransaction, volunteer_id: int, start: datetime, end: datetime
+) -> None:
+    """409 `overlap` when the volunteer of a new booking already holds an overlapping booking
+    or is the registered buddy on one."""
+    params = {"user_id": volunteer_id, "earliest": start - _LONGEST_SHIFT, "end": end}
+    row = transaction.first(_VOLUNTEER_ANYWHERE, {**params, "start": start})
+    if row is None:
         return
+    booking_id, owner = int(row[0]), int(row[1])
+    if owner != volunteer_id:
+        raise _overlap_as_buddy(booking_id)
+    raise Conflict(
+        f"you already hold booking {booking_id}, which overlaps this shift", code="overlap"
+    )
+
+
+def check_buddy_free(
+    transaction: RawTransaction,
+    buddy_id: int,
+    start: datetime,
+    end: datetime,
+    *,
+    this_booking: int = 0,
+) -> None:
+    """409 `buddy_busy` when the registered buddy is on either side of an overlapping booking."""
     if not transaction.is_sqlite:
         _lock_buddy(transaction, buddy_id)
-    if _clash(transaction, _ON_ANY_SIDE, buddy_id, window, this_booking) is not None:
+    if _clash(transaction, _ON_ANY_SIDE, buddy_id, (start, end), this_booking) is not None:
         # Which booking stays unsaid: it is someone else's.
         raise _busy()
+
+
+def _overlap_as_buddy(booking_id: int) -> Conflict:
+    return Conflict(
+        f"you are buddy on booking {booking_id}, which overlaps this shift", code="overlap"
+    )

@@ -20,9 +20,8 @@ from watchroster.auth.deps import Principal
 from watchroster.auth.models import User
 from watchroster.bookings import buddies, busy, messages, seats
 from watchroster.bookings.buddies import DEFAULT_RULES, BuddyRules
-from watchroster.bookings.models import Booking
 from watchroster.bookings.schemas import BookingCreate, first_name
-from watchroster.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from watchroster.errors import Forbidden, NotFound, ValidationFailed
 from watchroster.phones import normalise_phone
 from watchroster.rawsql import Prepared, RawTransaction
 from watchroster.schedules import exclusions
@@ -32,11 +31,10 @@ from watchroster.schedules.slot_cache import VIEW_COLUMNS, ScheduleView
 from watchroster.timefmt import parse_instant
 
 ACTIVE_SLOT_INDEX = "uq_bookings_active_slot"
+
+
 # Schedules allow shifts of at most a day, so an overlapping booking started less than a day
 # earlier: this bound lets the overlap query use the (user_id, shift_start) index.
-_LONGEST_SHIFT = timedelta(minutes=1440)
-
-
 @dataclass(frozen=True, slots=True)
 class Member:
     """A user row as the booking needs it (satisfies `messages.Contact`)."""
@@ -125,19 +123,6 @@ _MEMBER_BY_ID = Prepared(
 _MEMBER_BY_PHONE = Prepared(
     lambda _dialect: select(*_member_columns()).where(User.phone == bindparam("phone"))
 )
-_OVERLAPPING = Prepared(
-    lambda _dialect: (
-        select(Booking.booking_id)
-        .where(
-            Booking.user_id == bindparam("user_id"),
-            Booking.canceled_at.is_(None),
-            Booking.shift_start > bindparam("earliest"),
-            Booking.shift_start < bindparam("end"),
-            Booking.shift_end > bindparam("start"),
-        )
-        .limit(1)
-    )
-)
 _BOOKING_COLUMNS = (
     "seat",
     "user_id",
@@ -201,10 +186,10 @@ def create_booking(
         _lock_caller(transaction, caller.user_id)
     buddy = _resolve_buddy(transaction, caller, data, _BuddyContext(default_region, rules, now))
     end = start + timedelta(minutes=schedule.rule.duration_minutes)
-    _check_no_overlap(transaction, caller.user_id, start, end)
-    # Nobody on two overlapping shifts, as buddy either (issue #12 §3: 409 buddy_busy).
-    buddy_id = buddy.member.user_id if buddy.member is not None else None
-    busy.check_free(transaction, caller.user_id, buddy_id, start, end)
+    # Nobody on two overlapping shifts, on either side of a booking (issue #12 §3).
+    busy.check_volunteer_free(transaction, caller.user_id, start, end)  # 409 overlap
+    if buddy.member is not None:
+        busy.check_buddy_free(transaction, buddy.member.user_id, start, end)  # 409 buddy_busy
     booking = _insert(
         transaction,
         schedule.seats,
@@ -324,22 +309,6 @@ def _resolve_buddy(
         name = data.buddy_name or first_name(member.name)
         return _Buddy(member=member, name=name, phone=None, used=used)
     return _Buddy(member=None, name=data.buddy_name, phone=phone, used=used)
-
-
-def _check_no_overlap(
-    transaction: RawTransaction, user_id: int, start: datetime, end: datetime
-) -> None:
-    params = {
-        "user_id": user_id,
-        "earliest": start - _LONGEST_SHIFT,
-        "end": end,
-        "start": start,
-    }
-    clash = transaction.first(_OVERLAPPING, params)
-    if clash is not None:
-        raise Conflict(
-            f"you already hold booking {clash[0]}, which overlaps this shift", code="overlap"
-        )
 
 
 def _insert(transaction: RawTransaction, places: int, **fields: Any) -> NewBooking:

@@ -24,9 +24,9 @@ from watchroster.auth.models import User
 from watchroster.bookings import messages
 from watchroster.bookings.buddies import DEFAULT_RULES, BuddyRules
 from watchroster.bookings.models import Booking
-from watchroster.bookings.service import active_admins
+from watchroster.bookings.service import active_admins, load_booking
 from watchroster.context import AppContext
-from watchroster.errors import Conflict, Forbidden, NotFound
+from watchroster.errors import Conflict, Forbidden
 from watchroster.outbox.jobs import PeriodicJob
 from watchroster.outbox.service import queue_message
 from watchroster.schedules.models import Schedule
@@ -62,9 +62,7 @@ def mark_safe(
 ) -> tuple[Booking, Schedule]:
     """The volunteer, the registered buddy (or a coordinator who phoned them) says everyone got
     home. Only once the shift has ended; saying it again changes nothing (idempotent)."""
-    booking = session.get(Booking, booking_id, with_for_update=True)
-    if booking is None:
-        raise NotFound(f"booking {booking_id} not found", code="booking_not_found")
+    booking, schedule = load_booking(session, booking_id, lock=True)
     on_it = caller.user_id in (booking.user_id, booking.buddy_user_id)
     if not (on_it or caller.is_admin):
         raise Forbidden("this is not your booking", code="not_booking_owner")
@@ -75,8 +73,6 @@ def mark_safe(
     if booking.safe_at is None:
         booking.safe_at, booking.safe_by = now, caller.user_id
         session.flush()
-    schedule = session.get(Schedule, booking.schedule_id)
-    assert schedule is not None  # a foreign key
     return booking, schedule
 
 

@@ -25,8 +25,7 @@ import logging
 import re
 import secrets
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -41,7 +40,7 @@ from watchroster.bookings.models import IdempotencyKey
 from watchroster.context import AppContext
 from watchroster.errors import AppError, Conflict
 from watchroster.outbox.jobs import PeriodicJob, hourly
-from watchroster.rawsql import Prepared, RawTransaction
+from watchroster.rawsql import Prepared, RawTransaction, on_session
 
 log = logging.getLogger("watchroster.bookings")
 
@@ -198,7 +197,7 @@ def once_in_session(
     """`once` for an endpoint on the ORM; just `work()` when the request carried no key."""
     if key is None:
         return work()
-    with raw_in(session) as transaction:
+    with on_session(session) as transaction:
         return once(transaction, user_id, key, now, work)
 
 
@@ -264,19 +263,6 @@ def _is_key_violation(error: BaseException) -> bool:
             error, "sqlite_errorname", ""
         ) == "SQLITE_CONSTRAINT_UNIQUE" and "idempotency_keys." in str(error)
     return False
-
-
-@contextmanager
-def raw_in(session: Session) -> Iterator[RawTransaction]:
-    """The session's own transaction on the driver's cursor, so ORM endpoints use `once` too."""
-    connection = session.connection()
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    cursor = driver.cursor()
-    try:
-        yield RawTransaction(cursor, connection.dialect)
-    finally:
-        cursor.close()
 
 
 # --- expiry --------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from functools import partial
 from typing import Protocol, TypedDict
 from zoneinfo import ZoneInfo
 
@@ -23,6 +22,7 @@ from watchroster.bookings import buddies
 from watchroster.bookings.buddies import BuddyRules
 from watchroster.bookings.models import Booking, BookingFields, Report, ShiftSchedule
 from watchroster.bookings.schemas import shown_buddy_name
+from watchroster.i18n import N_
 from watchroster.logs import mask_phone
 from watchroster.outbox.service import queue_message
 from watchroster.phones import may_receive_messages
@@ -41,6 +41,8 @@ BUDDY_CANCELED = "buddy_canceled"
 REMINDER = "shift_reminder"
 INCIDENT_ALERT = "incident_alert"
 COVERAGE_ALERT = "coverage_alert"
+BUDDY_DECLINED = "buddy_declined"  # these two: `buddy_notices`
+BUDDY_REMOVED = "buddy_removed"
 
 # An incident text can be 4,000 characters; the alert carries the start of it, the app the rest.
 _ALERT_EXCERPT_CHARS = 300
@@ -79,12 +81,31 @@ def booking_confirmed(label: str, buddy_name: str | None, lang: str = EN) -> str
     return _("You are booked for %(shift)s. Thank you for patrolling!") % {"shift": label}
 
 
-def buddy_booked(label: str, volunteer_name: str | None, lang: str = EN) -> str:
+# A notice about another person: the text naming them (`%(name)s`), and the one for when we
+# do not know their name; both with `%(shift)s`. Marked here, translated by `naming`.
+Naming = tuple[str, str]
+
+
+def naming(texts: Naming, name: str | None, label: str, lang: str) -> str:
+    named, nameless = texts
     _ = i18n.gettext_for(lang)
-    if volunteer_name:
-        text = _("%(name)s booked %(shift)s and named you as patrol buddy.")
-        return text % {"name": volunteer_name, "shift": label}
-    return _("A volunteer booked %(shift)s and named you as patrol buddy.") % {"shift": label}
+    if name:
+        return _(named) % {"name": name, "shift": label}
+    return _(nameless) % {"shift": label}
+
+
+_BUDDY_BOOKED = (
+    N_("%(name)s booked %(shift)s and named you as patrol buddy."),
+    N_("A volunteer booked %(shift)s and named you as patrol buddy."),
+)
+_BUDDY_CANCELED = (
+    N_("%(name)s's booking for %(shift)s, where you were patrol buddy, was cancelled."),
+    N_("The booking for %(shift)s, where you were patrol buddy, was cancelled."),
+)
+
+
+def buddy_booked(label: str, volunteer_name: str | None, lang: str = EN) -> str:
+    return naming(_BUDDY_BOOKED, volunteer_name, label, lang)
 
 
 def booking_canceled(label: str, lang: str = EN) -> str:
@@ -93,12 +114,7 @@ def booking_canceled(label: str, lang: str = EN) -> str:
 
 
 def buddy_canceled(label: str, volunteer_name: str | None, lang: str = EN) -> str:
-    _ = i18n.gettext_for(lang)
-    if volunteer_name:
-        text = _("%(name)s's booking for %(shift)s, where you were patrol buddy, was cancelled.")
-        return text % {"name": volunteer_name, "shift": label}
-    text = _("The booking for %(shift)s, where you were patrol buddy, was cancelled.")
-    return text % {"shift": label}
+    return naming(_BUDDY_CANCELED, volunteer_name, label, lang)
 
 
 def reminder(label: str, lead_hours: int, lang: str = EN) -> str:
@@ -160,7 +176,7 @@ class _Message(TypedDict):
     dedupe_key: str
 
 
-def _queue(
+def queue_to(
     target: Session | RawTransaction,
     kind: str,
     to: Contact | None,
@@ -192,7 +208,7 @@ def _queue(
     return queue_message(target, **message) is not None
 
 
-def _tell_other(
+def tell_other(
     target: Session | RawTransaction,
     kind: str,
     to: Contact | None,
@@ -214,7 +230,7 @@ def _tell_other(
     if not used.may_notify(rules):
         log.info("%s not queued: user %s reached WATCHROSTER_BUDDY_NOTICES_PER_DAY", kind, actor_id)
         return False
-    queued = _queue(
+    queued = queue_to(
         target,
         kind,
         to,
@@ -244,7 +260,7 @@ def notify_booked(
     key, now = f"booking:{booking.booking_id}", booking.created_at
     lang = language_of(owner, rules)
     body = booking_confirmed(label_of(booking, schedule, lang), shown_buddy_name(booking), lang)
-    _queue(
+    queue_to(
         transaction,
         BOOKING_CONFIRMED,
         owner,
@@ -255,7 +271,7 @@ def notify_booked(
     )
     lang = language_of(buddy, rules)
     body = buddy_booked(label_of(booking, schedule, lang), owner.name, lang)
-    return _tell_other(
+    return tell_other(
         transaction,
         BUDDY_BOOKED,
         buddy,
@@ -268,7 +284,7 @@ def notify_booked(
     )
 
 
-def _active_member(session: Session, user_id: int | None) -> User | None:
+def active_member(session: Session, user_id: int | None) -> User | None:
     user = session.get(User, user_id) if user_id is not None else None
     return user if user is not None and user.active and user.erased_at is None else None
 
@@ -289,7 +305,7 @@ def notify_canceled(
     if actor_id != booking.user_id:
         lang = language_of(owner, rules)
         body = booking_canceled(label_of(booking, schedule, lang), lang)
-        _queue(
+        queue_to(
             session,
             BOOKING_CANCELED,
             owner,
@@ -298,11 +314,11 @@ def notify_canceled(
             dedupe_key=f"{key}:canceled",
             allowed_regions=rules.allowed_regions,
         )
-    buddy = _active_member(session, booking.buddy_user_id)
+    buddy = active_member(session, booking.buddy_user_id)
     lang = language_of(buddy, rules)
     label = label_of(booking, schedule, lang)
     body = buddy_canceled(label, owner.name if owner is not None else None, lang)
-    _tell_other(
+    tell_other(
         session,
         BUDDY_CANCELED,
         buddy,
@@ -325,89 +341,4 @@ def alert_admins(
     body = incident_alert(label_of(booking, schedule), reporter_name, report.message)
     for admin in admins:
         key = f"report:{report.report_id}:alert:{admin.user_id}"
-        _queue(session, INCIDENT_ALERT, admin, body, now=report.created_at, dedupe_key=key)
-
-
-# --- buddies as participants, home safe (issue #12 §3, §5) ----------------------------------
-
-BUDDY_DECLINED = "buddy_declined"
-BUDDY_REMOVED = "buddy_removed"
-
-
-def buddy_declined(label: str, buddy_name: str | None, lang: str = EN) -> str:
-    _ = i18n.gettext_for(lang)
-    if buddy_name:
-        text = _("%(name)s can't come as your patrol buddy on %(shift)s. You can name another.")
-        return text % {"name": buddy_name, "shift": label}
-    text = _("Your patrol buddy can't come on %(shift)s. You can name another.")
-    return text % {"shift": label}
-
-
-def buddy_removed(label: str, volunteer_name: str | None, lang: str = EN) -> str:
-    _ = i18n.gettext_for(lang)
-    if volunteer_name:
-        text = _("%(name)s no longer needs you as patrol buddy on %(shift)s.")
-        return text % {"name": volunteer_name, "shift": label}
-    text = _("You are no longer needed as patrol buddy on %(shift)s.")
-    return text % {"shift": label}
-
-
-def notify_declined(
-    session: Session,
-    booking: Booking,
-    schedule: Schedule,
-    buddy_name: str | None,
-    now: datetime,
-    *,
-    rules: BuddyRules,
-) -> bool:
-    """The volunteer hears that their registered buddy declined. Not counted against the
-    buddy's daily notices: it goes to the member who named them, once per naming."""
-    owner = _active_member(session, booking.user_id)
-    lang = language_of(owner, rules)
-    body = buddy_declined(label_of(booking, schedule, lang), _first(buddy_name), lang)
-    key = f"booking:{booking.booking_id}:declined:{now.isoformat()}"
-    return _queue(
-        session,
-        BUDDY_DECLINED,
-        owner,
-        body,
-        now=now,
-        dedupe_key=key,
-        allowed_regions=rules.allowed_regions,
-    )
-
-
-def _first(name: str | None) -> str | None:
-    words = name.split() if name else []
-    return words[0] if words else None
-
-
-def notify_buddy_changed(
-    session: Session,
-    booking: Booking,
-    schedule: Schedule,
-    owner: Contact,
-    old_buddy_id: int | None,
-    new_buddy: Contact | None,
-    now: datetime,
-    *,
-    rules: BuddyRules,
-    used: buddies.Usage | None = None,
-) -> bool:
-    """The volunteer named another buddy: the new one is told as at booking time, the one
-    replaced that they are no longer needed; both within the volunteer's daily allowance.
-    Returns whether the new buddy was told (False when the buddy stayed the same)."""
-    key = f"booking:{booking.booking_id}:buddy:{now.isoformat()}"
-    tell = partial(_tell_other, session, now=now, actor_id=booking.user_id, rules=rules)
-    if old_buddy_id is not None and old_buddy_id != booking.buddy_user_id:
-        old = _active_member(session, old_buddy_id)
-        lang = language_of(old, rules)
-        body = buddy_removed(label_of(booking, schedule, lang), _first(owner.name), lang)
-        tell(BUDDY_REMOVED, old, body, dedupe_key=f"{key}:removed")
-        used = None  # one notice more: the allowance is read again
-    if new_buddy is None or old_buddy_id == booking.buddy_user_id:
-        return False
-    lang = language_of(new_buddy, rules)
-    body = buddy_booked(label_of(booking, schedule, lang), owner.name, lang)
-    return tell(BUDDY_BOOKED, new_buddy, body, dedupe_key=f"{key}:named", used=used)
+        queue_to(session, INCIDENT_ALERT, admin, body, now=report.created_at, dedupe_key=key)

@@ -12,13 +12,15 @@ from sqlalchemy.orm import Session
 
 from watchroster.auth.deps import Principal
 from watchroster.auth.models import User
-from watchroster.bookings import create, messages
+from watchroster.bookings import buddy_notices, create
 from watchroster.bookings.buddies import DEFAULT_RULES, BuddyRules
-from watchroster.bookings.busy import check_free, on_session
+from watchroster.bookings.busy import check_free
 from watchroster.bookings.changes import touched
 from watchroster.bookings.models import Booking
 from watchroster.bookings.schemas import BookingCreate, BuddyChange
-from watchroster.errors import Conflict, Forbidden, NotFound
+from watchroster.bookings.service import load_booking
+from watchroster.errors import Conflict, Forbidden
+from watchroster.rawsql import on_session
 from watchroster.schedules.models import Schedule
 
 # --- the buddy declines ---------------------------------------------------------------------
@@ -30,15 +32,6 @@ def _lock_user(session: Session, user_id: int) -> None:
         session.execute(
             select(User.user_id).where(User.user_id == user_id).with_for_update(key_share=True)
         )
-
-
-def _load(session: Session, booking_id: int) -> tuple[Booking, Schedule]:
-    booking = session.get(Booking, booking_id, with_for_update=True)
-    if booking is None:
-        raise NotFound(f"booking {booking_id} not found", code="booking_not_found")
-    schedule = session.get(Schedule, booking.schedule_id)
-    assert schedule is not None  # a foreign key
-    return booking, schedule
 
 
 def _before_start(booking: Booking, now: datetime) -> None:
@@ -59,14 +52,14 @@ def decline(
     told. Only before the shift starts; only the buddy themselves (not even an admin speaks
     for them)."""
     _lock_user(session, caller.user_id)
-    booking, schedule = _load(session, booking_id)
+    booking, schedule = load_booking(session, booking_id, lock=True)
     if booking.buddy_user_id != caller.user_id:
         raise Forbidden("only this booking's registered buddy may decline", code="not_buddy")
     _before_start(booking, now)
     _clear_buddy(booking)
     touched(booking, now)
     session.flush()
-    messages.notify_declined(session, booking, schedule, caller.name, now, rules=rules)
+    buddy_notices.notify_declined(session, booking, schedule, caller.name, now, rules=rules)
     return booking, schedule
 
 
@@ -95,7 +88,7 @@ def change_buddy(
     `buddy_busy`. Only the volunteer who booked. Returns whether a new buddy was told (None when
     no buddy is named)."""
     _lock_user(session, caller.user_id)
-    booking, schedule = _load(session, booking_id)
+    booking, schedule = load_booking(session, booking_id, lock=True)
     if booking.user_id != caller.user_id:
         raise Forbidden(
             "only the volunteer who booked this shift may change its buddy",
@@ -111,7 +104,7 @@ def change_buddy(
     booking.buddy_phone, booking.buddy_attended = buddy.phone, None
     touched(booking, now)
     session.flush()
-    told = messages.notify_buddy_changed(
+    told = buddy_notices.notify_buddy_changed(
         session, booking, schedule, caller, old_id, buddy.member, now, rules=rules, used=buddy.used
     )
     return booking, schedule, told if buddy.named else None

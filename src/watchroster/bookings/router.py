@@ -33,9 +33,9 @@ from watchroster.bookings.schemas import (
 )
 from watchroster.config import Settings
 from watchroster.deps import ClockDep, DbDep, SettingsDep, context_of
-from watchroster.fields import PathId, QueryId
+from watchroster.fields import PathId, QueryId, bound_query
 from watchroster.rawsql import RawTransaction
-from watchroster.timefmt import BOUND_PATTERN, parse_bound
+from watchroster.timefmt import parse_bound
 
 router = APIRouter(tags=["bookings"])
 
@@ -45,19 +45,9 @@ Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size, 1..200."
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 FromBound = Annotated[
     str | None,
-    Query(
-        alias="from",
-        description="Date (YYYY-MM-DD, group zone) or RFC 3339, inclusive.",
-        json_schema_extra={"pattern": BOUND_PATTERN},
-    ),
+    bound_query("Date (YYYY-MM-DD, group zone) or RFC 3339, inclusive.", alias="from"),
 ]
-ToBound = Annotated[
-    str | None,
-    Query(
-        description="Date (inclusive) or RFC 3339 (exclusive).",
-        json_schema_extra={"pattern": BOUND_PATTERN},
-    ),
-]
+ToBound = Annotated[str | None, bound_query("Date (inclusive) or RFC 3339 (exclusive).")]
 
 Bound = datetime | None
 

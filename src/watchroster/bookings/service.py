@@ -34,7 +34,10 @@ _Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
 # --- reading and changing one booking ------------------------------------------------------
 
 
-def _load(session: Session, booking_id: int, *, lock: bool = False) -> tuple[Booking, Schedule]:
+def load_booking(
+    session: Session, booking_id: int, *, lock: bool = False
+) -> tuple[Booking, Schedule]:
+    """The booking and its schedule (`lock`: the booking row locked for a change); 404 if none."""
     booking = session.get(Booking, booking_id, with_for_update=lock or None)
     if booking is None:
         raise NotFound(f"booking {booking_id} not found", code="booking_not_found")
@@ -55,7 +58,7 @@ def get_booking(
     session: Session, caller: Principal, booking_id: int
 ) -> tuple[Booking, Schedule, list[Report]]:
     """The booking with its reports, for its volunteer, its registered buddy or an admin."""
-    booking, schedule = _load(session, booking_id)
+    booking, schedule = load_booking(session, booking_id)
     if not caller.is_admin and caller.user_id not in (booking.user_id, booking.buddy_user_id):
         raise Forbidden("this is not your booking", code="not_booking_owner")
     reports = session.scalars(
@@ -90,13 +93,15 @@ def cancel_booking(
     (`BuddyRules.of(settings)`) limit the notice to the buddy.
     """
     _lock_user(session, caller.user_id)
-    booking, schedule = _load(session, booking_id, lock=True)
+    booking, schedule = load_booking(session, booking_id, lock=True)
     _require_owner_or_admin(booking, caller)
     if booking.canceled_at is not None:
         return
     if booking.shift_start <= now:
         raise Conflict("the shift has already started", code="shift_started")
     booking.canceled_at = now
+    if booking.user_id != caller.user_id:  # a coordinator's decision, not the volunteer's
+        booking.canceled_by_user_id = caller.user_id
     touched(booking, now)
     session.flush()
     metrics.BOOKINGS_CANCELLED.inc()
@@ -140,7 +145,7 @@ def _changeable_after_start(
 ) -> tuple[Booking, Schedule]:
     """A booking its owner, an admin or (`buddy_may`) its registered buddy (issue #12 §3) may
     record attendance or an incident on."""
-    booking, schedule = _load(session, booking_id, lock=True)
+    booking, schedule = load_booking(session, booking_id, lock=True)
     is_buddy = booking.buddy_user_id is not None and caller.user_id == booking.buddy_user_id
     if not (buddy_may and is_buddy):
         _require_owner_or_admin(booking, caller)

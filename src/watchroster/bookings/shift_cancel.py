@@ -9,9 +9,9 @@ together or not at all.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,18 +21,13 @@ from watchroster.auth.deps import Principal
 from watchroster.auth.models import User
 from watchroster.bookings.buddies import DEFAULT_RULES, BuddyRules
 from watchroster.bookings.changes import touched
-from watchroster.bookings.messages import label_of, language_of
+from watchroster.bookings.messages import active_member, label_of, language_of, queue_to
 from watchroster.bookings.models import Booking
 from watchroster.bookings.schemas import shown_buddy_name
 from watchroster.errors import Conflict, NotFound, ValidationFailed
-from watchroster.logs import mask_phone
-from watchroster.outbox.service import queue_message
-from watchroster.phones import may_receive_messages
 from watchroster.schedules import exclusions
 from watchroster.schedules.models import Schedule, ScheduleException
 from watchroster.schedules.recurrence import is_occurrence
-
-log = logging.getLogger("watchroster.bookings")
 
 # Outbox `message_type` values (at most 32 characters).
 SHIFT_CANCELLED = "shift_cancelled"
@@ -171,10 +166,8 @@ def people_on(session: Session, schedule_id: int, start: datetime) -> list[OnShi
 
 def _member(session: Session, user_id: int | None) -> User | None:
     """A registered, active member (never a bare number someone typed: no consent)."""
-    user = session.get(User, user_id) if user_id is not None else None
-    if user is None or not user.active or user.erased_at is not None or not user.phone:
-        return None
-    return user
+    user = active_member(session, user_id)
+    return user if user is not None and user.phone else None
 
 
 def _tell(
@@ -188,37 +181,14 @@ def _tell(
     """The volunteer and a registered buddy, each in their language. A coordinator's action, so
     the volunteers' daily allowance of notices to others does not apply."""
     key = f"booking:{booking.booking_id}:shift_cancelled"
+    queue = partial(queue_to, session, now=now, allowed_regions=rules.allowed_regions)
     owner = _member(session, booking.user_id)
     if owner is not None:
         lang = language_of(owner, rules)
         body = shift_cancelled(label_of(booking, schedule, lang), reason, lang)
-        _queue(session, SHIFT_CANCELLED, owner, body, now, key, rules)
+        queue(SHIFT_CANCELLED, owner, body, dedupe_key=key)
     buddy = _member(session, booking.buddy_user_id)
     if buddy is not None and buddy.user_id != booking.user_id:
         lang = language_of(buddy, rules)
         body = shift_cancelled_buddy(label_of(booking, schedule, lang), reason, lang)
-        _queue(session, SHIFT_CANCELLED_BUDDY, buddy, body, now, f"{key}:buddy", rules)
-
-
-def _queue(
-    session: Session,
-    kind: str,
-    to: User,
-    body: str,
-    now: datetime,
-    dedupe_key: str,
-    rules: BuddyRules,
-) -> None:
-    assert to.phone is not None  # `_member` returns members with a phone only
-    if not may_receive_messages(to.phone, rules.allowed_regions):
-        log.warning("%s not queued for %s: region not allowed", kind, mask_phone(to.phone))
-        return
-    queue_message(
-        session,
-        message_type=kind,
-        recipient=to.phone,
-        body=body,
-        now=now,
-        channel=to.channel,
-        dedupe_key=dedupe_key,
-    )
+        queue(SHIFT_CANCELLED_BUDDY, buddy, body, dedupe_key=f"{key}:buddy")

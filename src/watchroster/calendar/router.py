@@ -67,7 +67,10 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-def _answer(request: Request, body: bytes) -> Response:
+def _answer(request: Request, body: bytes | None) -> Response:
+    """The feed (or 304 when unchanged); no document (`_document` refused the token) is 404."""
+    if body is None:
+        raise _no_such_calendar()
     etag = _etag(body)
     headers = {
         "ETag": etag,
@@ -107,10 +110,7 @@ def _document(context: AppContext, token: str, roster: bool) -> bytes | None:
 def user_feed(token: Token, request: Request, context: ContextDep) -> Response:
     """Your bookings and buddy shifts from 30 days back onwards, as iCalendar (subscribe to
     it in a calendar app). The token in the path is the only credential: keep the URL private."""
-    body = _document(context, token, roster=False)
-    if body is None:
-        raise _no_such_calendar()
-    return _answer(request, body)
+    return _answer(request, _document(context, token, roster=False))
 
 
 @router.get(
@@ -123,10 +123,7 @@ def roster_feed(token: Token, request: Request, context: ContextDep) -> Response
     """Every booking and every open slot of the next 30 days. Opened with an admin's own
     calendar token (their `calendar_url` with `.ics` replaced by `/roster.ics`); it stops
     answering when the account is no longer an admin."""
-    body = _document(context, token, roster=True)
-    if body is None:
-        raise _no_such_calendar()
-    return _answer(request, body)
+    return _answer(request, _document(context, token, roster=True))
 
 
 @router.post(

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from watchroster.auth.deps import AdminUser
 from watchroster.calls import service
 from watchroster.calls.schemas import CallCreate, CallOut
 from watchroster.deps import ClockDep, DbDep, SettingsDep
-from watchroster.schedules.availability import DEFAULT_WINDOW, check_window
-from watchroster.timefmt import BOUND_PATTERN, parse_bound, parse_instant
+from watchroster.fields import bound_query
+from watchroster.schedules.availability import WindowEnd, check_window, requested_window
+from watchroster.timefmt import parse_instant
 
 router = APIRouter(tags=["calls"])
 
@@ -64,26 +65,16 @@ def list_calls(
     clock: ClockDep,
     from_: Annotated[
         str | None,
-        Query(
+        bound_query(
+            "Slots starting from: a date (YYYY-MM-DD, group zone) or RFC 3339; default now.",
             alias="from",
-            description="Slots starting from: a date (YYYY-MM-DD, group zone) or RFC 3339; "
-            "default now.",
-            json_schema_extra={"pattern": BOUND_PATTERN},
         ),
     ] = None,
-    to: Annotated[
-        str | None,
-        Query(
-            description="Date (inclusive) or RFC 3339 (exclusive); default from + 14 days.",
-            json_schema_extra={"pattern": BOUND_PATTERN},
-        ),
-    ] = None,
+    to: WindowEnd = None,
 ) -> list[CallOut]:
     """Calls for slots in the window: when, by whom, how many were asked, and whether the slot
     has been filled since."""
-    zone = settings.zone
-    start = parse_bound(from_, "from", zone, end_of_day=False) if from_ is not None else clock()
-    end = parse_bound(to, "to", zone, end_of_day=True) if to is not None else start + DEFAULT_WINDOW
+    start, end = requested_window(from_, to, settings.zone, clock())
     check_window(start, end)
     with db.read() as session:
         return [CallOut.of(view) for view in service.list_calls(session, start, end)]

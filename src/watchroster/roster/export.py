@@ -6,11 +6,9 @@ times in the schedule's zone, plus the RFC 3339 start for anything that needs th
 
 from __future__ import annotations
 
-import csv
-import io
-
 from fastapi import Response
 
+from watchroster.csvexport import download, to_csv
 from watchroster.roster.service import Roster, Slot
 
 COLUMNS = (
@@ -27,24 +25,16 @@ COLUMNS = (
 )
 
 
-# A cell a spreadsheet would run as a formula (names and reasons are typed by people).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe(text: str) -> str:
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def _rows(slot: Slot) -> list[list[str]]:
     common = [
         slot.start.date().isoformat(),
-        safe(slot.schedule_name),
+        slot.schedule_name,
         slot.start.strftime("%H:%M"),
         slot.end.strftime("%H:%M"),
         slot.start.isoformat(),
     ]
     if slot.cancelled is not None:
-        return [[*common, "", "", "", "cancelled", safe(slot.cancelled)]]
+        return [[*common, "", "", "", "cancelled", slot.cancelled]]
     taken = {place.seat: place for place in slot.places}
     rows = []
     for seat in range(1, max(slot.seats, len(slot.places)) + 1):
@@ -56,8 +46,8 @@ def _rows(slot: Slot) -> list[list[str]]:
                 [
                     *common,
                     str(seat),
-                    safe(place.volunteer or ""),
-                    safe(place.buddy or ""),
+                    place.volunteer or "",
+                    place.buddy or "",
                     "filled",
                     "",
                 ]
@@ -66,13 +56,9 @@ def _rows(slot: Slot) -> list[list[str]]:
 
 
 def roster_csv(roster: Roster) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    for day in roster.days:
-        for slot in day.slots:
-            writer.writerows(_rows(slot))
-    return out.getvalue()
+    """Names and reasons are typed by people: `to_csv` keeps them from running as formulas."""
+    rows = (row for day in roster.days for slot in day.slots for row in _rows(slot))
+    return to_csv(COLUMNS, rows)
 
 
 def filename(roster: Roster) -> str:
@@ -81,8 +67,4 @@ def filename(roster: Roster) -> str:
 
 def csv_response(roster: Roster) -> Response:
     """A download (API and page alike), never kept by a shared cache: it names volunteers."""
-    headers = {
-        "Content-Disposition": f'attachment; filename="{filename(roster)}"',
-        "Cache-Control": "no-store",
-    }
-    return Response(roster_csv(roster), media_type="text/csv; charset=utf-8", headers=headers)
+    return download(roster_csv(roster), filename(roster))

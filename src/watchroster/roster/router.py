@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from watchroster.auth.deps import AdminUser
 from watchroster.deps import ClockDep, DbDep, SettingsDep
@@ -30,25 +29,30 @@ Start = Annotated[
 Days = Annotated[int, Query(ge=1, le=service.MAX_DAYS, description="How many days (1..31).")]
 
 
-def _first(start: str | None, today: date) -> date:
-    return today if start is None else parse_day(start, "start")
-
-
-@router.get("/roster", response_model=RosterOut, responses=_RESPONSES)
-def get_roster(
+def _requested_roster(
     _admin: AdminUser,
     db: DbDep,
     settings: SettingsDep,
     clock: ClockDep,
     start: Start = None,
     days: Days = service.DEFAULT_DAYS,
-) -> RosterOut:
+) -> service.Roster:
+    """The roster both endpoints answer with (admins only): the same query, the same days."""
+    zone = settings.zone
+    today = clock().astimezone(zone).date()
+    first = today if start is None else parse_day(start, "start")
+    with db.read() as session:
+        return service.roster(session, first, days, zone)
+
+
+RequestedRoster = Annotated[service.Roster, Depends(_requested_roster)]
+
+
+@router.get("/roster", response_model=RosterOut, responses=_RESPONSES)
+def get_roster(roster: RequestedRoster) -> RosterOut:
     """Day by day: each slot with its volunteers' and buddies' first names, or a gap; per day
     and per schedule how many places are filled. Cancelled shifts are listed with the reason."""
-    zone = settings.zone
-    first = _first(start, clock().astimezone(zone).date())
-    with db.read() as session:
-        return RosterOut.of(service.roster(session, first, days, zone))
+    return RosterOut.of(roster)
 
 
 @router.get(
@@ -59,18 +63,7 @@ def get_roster(
         200: {"content": {"text/csv": {}}, "description": "One row per place of each slot."},
     },
 )
-def get_roster_csv(
-    _admin: AdminUser,
-    db: DbDep,
-    settings: SettingsDep,
-    clock: ClockDep,
-    start: Start = None,
-    days: Days = service.DEFAULT_DAYS,
-) -> Response:
+def get_roster_csv(roster: RequestedRoster) -> Response:
     """The roster as CSV: date, schedule, start, end, start_time, place, volunteer, buddy,
     status (filled, gap, cancelled), note."""
-    zone = settings.zone
-    first = _first(start, clock().astimezone(zone).date())
-    with db.read() as session:
-        roster = service.roster(session, first, days, zone)
     return export.csv_response(roster)

@@ -31,12 +31,14 @@ from datetime import datetime, timedelta
 from heapq import heapify, heappop, heappush
 from operator import itemgetter
 from time import perf_counter
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Annotated, Any, Generic, NamedTuple, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from watchroster.errors import ValidationFailed
+from watchroster.fields import bound_query
 from watchroster.rawsql import Prepared, RawTransaction
 from watchroster.schedules.booked import BookedSeats, Holder, Key
 from watchroster.schedules.exclusions import cancelled_in, without_cancelled
@@ -50,6 +52,7 @@ from watchroster.schedules.slot_cache import (
     SlotCache,
     chunk_start,
 )
+from watchroster.timefmt import parse_bound
 
 MAX_WINDOW = timedelta(days=366)
 DEFAULT_WINDOW = timedelta(days=14)
@@ -71,6 +74,24 @@ class SlotQuery:
     limit: int
     schedule_id: int | None = None
     include_booked: bool = False
+
+
+# The `to` of a window (the `from` differs in what it selects, so in its description).
+WindowEnd = Annotated[
+    str | None,
+    bound_query("Date (inclusive) or RFC 3339 (exclusive); default from + 14 days."),
+]
+
+
+def requested_window(
+    from_: str | None, to: str | None, zone: ZoneInfo, now: datetime
+) -> tuple[datetime, datetime]:
+    """The from..to of a request (a date in `zone` or RFC 3339 each): from now, for 14 days,
+    unless given. `is not None`: an empty `from=` or `to=` is a malformed bound (400), not a
+    missing one."""
+    start = parse_bound(from_, "from", zone, end_of_day=False) if from_ is not None else now
+    end = parse_bound(to, "to", zone, end_of_day=True) if to is not None else start + DEFAULT_WINDOW
+    return start, end
 
 
 def check_window(window_start: datetime, window_end: datetime) -> None:

@@ -13,11 +13,10 @@ from watchroster import i18n
 from watchroster.auth.deps import AdminUser, authenticate
 from watchroster.db import Database
 from watchroster.deps import ClockDep, DbDep, SettingsDep, context_of
-from watchroster.fields import PathId, QueryId
+from watchroster.fields import PathId, QueryId, bound_query
 from watchroster.schedules import availability, preview, service
 from watchroster.schedules.drafts import ScheduleDraft, SchedulePreviewOut
 from watchroster.schedules.schemas import ScheduleCreate, ScheduleOut, ScheduleUpdate, SlotOut
-from watchroster.timefmt import BOUND_PATTERN, parse_bound
 
 router = APIRouter(tags=["schedules"])
 
@@ -53,19 +52,9 @@ async def available_shifts(
     clock: ClockDep,
     from_: Annotated[
         str | None,
-        Query(
-            alias="from",
-            description="Date (YYYY-MM-DD, group zone) or RFC 3339; default now.",
-            json_schema_extra={"pattern": BOUND_PATTERN},
-        ),
+        bound_query("Date (YYYY-MM-DD, group zone) or RFC 3339; default now.", alias="from"),
     ] = None,
-    to: Annotated[
-        str | None,
-        Query(
-            description="Date (inclusive) or RFC 3339 (exclusive); default from + 14 days.",
-            json_schema_extra={"pattern": BOUND_PATTERN},
-        ),
-    ] = None,
+    to: availability.WindowEnd = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     schedule_id: QueryId = None,
     include_booked: Annotated[
@@ -77,14 +66,7 @@ async def available_shifts(
         # The roster view shows volunteers' first names: members only.
         await authenticate(request, context_of(request))
     now = clock()
-    zone = settings.zone
-    # `is not None`: an empty `from=` or `to=` is a malformed bound (400), not a missing one.
-    window_start = parse_bound(from_, "from", zone, end_of_day=False) if from_ is not None else now
-    window_end = (
-        parse_bound(to, "to", zone, end_of_day=True)
-        if to is not None
-        else window_start + availability.DEFAULT_WINDOW
-    )
+    window_start, window_end = availability.requested_window(from_, to, settings.zone, now)
     query = availability.SlotQuery(window_start, window_end, limit, schedule_id, include_booked)
     work = availability.BoundedWork(_open_slots_json(db, query, now))
     # The hot path. A typical request (~2 ms) runs inline on SQLite, where a thread hop costs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -106,56 +107,87 @@ async def booking_page(request: Request, booking_text: str) -> Response:
     return await _detail(request, booking_text, {})
 
 
-@router.get("/my/{booking_text}/cancel")
-async def cancel_page(request: Request, booking_text: str) -> Response:
+async def gated_page(
+    request: Request,
+    booking_text: str,
+    template: str,
+    gate: tuple[str, str],
+    extra: dict[str, Any] | None = None,
+    status: int = 200,
+) -> Response:
+    """A booking's page that only makes sense while a `can_…` value holds: `gate` is that
+    value's name and the notice to send the volunteer back to the booking with otherwise."""
     values = await load_detail(request, booking_text)
     if isinstance(values, Response):
         return values
-    if not values["can_cancel"]:
-        return redirect(request, f"/my/{parse_id(booking_text)}?notice=cannot_cancel")
-    return render(request, "my/cancel.html", values)
+    can, refused = gate
+    if not values[can]:
+        return redirect(request, f"/my/{parse_id(booking_text)}?notice={refused}")
+    return render(request, template, {**values, **(extra or {})}, status=status)
 
 
-@router.post("/my/{booking_text}/cancel")
-async def cancel(request: Request, booking_text: str) -> Response:
-    await csrf.checked_form(request)
+BookingAction = Callable[[AppContext, Principal, int], None]
+
+
+async def act_on_booking(
+    request: Request, booking_text: str, action: BookingAction, refused: str, done: str
+) -> Response:
+    """Run one booking action of a form whose CSRF token the handler has checked.
+
+    A `Conflict` means the shift moved on meanwhile (started, ended or cancelled): back to the
+    booking with the notice `refused`. Otherwise to `done`, in which `{booking_id}` is filled.
+    """
     booking_id = parse_id(booking_text)
     if booking_id is None:
         return not_found_page(request)
 
     def work(context: AppContext, caller: Principal) -> None:
-        with context.db.write() as session:
-            service.cancel_booking(session, caller, booking_id, context.clock())
+        action(context, caller, booking_id)
 
     try:
         result = await run_on_booking(request, work, write=True)
-    except Conflict:  # started meanwhile
-        return redirect(request, f"/my/{booking_id}?notice=cannot_cancel")
-    return result if isinstance(result, Response) else redirect(request, "/my?notice=canceled")
+    except Conflict:
+        return redirect(request, f"/my/{booking_id}?notice={refused}")
+    if isinstance(result, Response):
+        return result
+    return redirect(request, done.format(booking_id=booking_id))
+
+
+@router.get("/my/{booking_text}/cancel")
+async def cancel_page(request: Request, booking_text: str) -> Response:
+    return await gated_page(
+        request, booking_text, "my/cancel.html", ("can_cancel", "cannot_cancel")
+    )
+
+
+@router.post("/my/{booking_text}/cancel")
+async def cancel(request: Request, booking_text: str) -> Response:
+    await csrf.checked_form(request)
+
+    def work(context: AppContext, caller: Principal, booking_id: int) -> None:
+        with context.db.write() as session:
+            service.cancel_booking(session, caller, booking_id, context.clock())
+
+    # refused: started meanwhile
+    return await act_on_booking(request, booking_text, work, "cannot_cancel", "/my?notice=canceled")
 
 
 @router.post("/my/{booking_text}/attendance")
 async def attendance(request: Request, booking_text: str) -> Response:
     form = await csrf.checked_form(request)
-    booking_id = parse_id(booking_text)
-    if booking_id is None:
-        return not_found_page(request)
     if field(form, "as_buddy"):  # the registered buddy's own (issue #12 §3)
         data = AttendanceUpdate(buddy_attended=field(form, "attended") == "yes")
     else:
         buddy = (field(form, "buddy_attended") == "yes") if field(form, "has_buddy") else None
         data = AttendanceUpdate(attended=field(form, "attended") == "yes", buddy_attended=buddy)
 
-    def work(context: AppContext, caller: Principal) -> None:
+    def work(context: AppContext, caller: Principal, booking_id: int) -> None:
         with context.db.write() as session:
             service.record_attendance(session, caller, booking_id, data, context.clock())
 
-    try:
-        result = await run_on_booking(request, work, write=True)
-    except Conflict:  # not started yet, or cancelled
-        return redirect(request, f"/my/{booking_id}?notice=not_started")
-    done = f"/my/{booking_id}?notice=attendance"
-    return result if isinstance(result, Response) else redirect(request, done)
+    # refused: not started yet, or cancelled
+    done = "/my/{booking_id}?notice=attendance"
+    return await act_on_booking(request, booking_text, work, "not_started", done)
 
 
 def _report_error(lang: str, severity: int | None, message: str) -> str | None:

@@ -22,8 +22,8 @@ from watchroster.context import AppContext
 from watchroster.errors import AppError, Conflict
 from watchroster.web import csrf
 from watchroster.web.forms import field, parse_id
-from watchroster.web.render import language_of, redirect, render
-from watchroster.web.routes_booking import load_detail
+from watchroster.web.render import language_of, redirect
+from watchroster.web.routes_booking import act_on_booking, gated_page
 from watchroster.web.routes_my import not_found_page, run_on_booking
 
 router = APIRouter(include_in_schema=False)
@@ -34,31 +34,22 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/my/{booking_text}/decline")
 async def decline_page(request: Request, booking_text: str) -> Response:
-    values = await load_detail(request, booking_text)
-    if isinstance(values, Response):
-        return values
-    if not values["can_decline"]:
-        return redirect(request, f"/my/{parse_id(booking_text)}?notice=cannot_change")
-    return render(request, "my/decline.html", values)
+    return await gated_page(
+        request, booking_text, "my/decline.html", ("can_decline", "cannot_change")
+    )
 
 
 @router.post("/my/{booking_text}/decline")
 async def decline(request: Request, booking_text: str) -> Response:
     await csrf.checked_form(request)
-    booking_id = parse_id(booking_text)
-    if booking_id is None:
-        return not_found_page(request)
 
-    def work(context: AppContext, caller: Principal) -> None:
+    def work(context: AppContext, caller: Principal, booking_id: int) -> None:
         rules = BuddyRules.of(context.settings)
         with context.db.write() as session:
             participants.decline(session, caller, booking_id, context.clock(), rules)
 
-    try:
-        result = await run_on_booking(request, work, write=True)
-    except Conflict:  # started (or cancelled) meanwhile
-        return redirect(request, f"/my/{booking_id}?notice=cannot_change")
-    return result if isinstance(result, Response) else redirect(request, "/my?notice=declined")
+    # refused: started (or cancelled) meanwhile
+    return await act_on_booking(request, booking_text, work, "cannot_change", "/my?notice=declined")
 
 
 # --- the volunteer names another buddy -------------------------------------------------------
@@ -69,15 +60,13 @@ async def buddy_page(request: Request, booking_text: str) -> Response:
     return await _buddy_form(request, booking_text, {})
 
 
+_CAN_CHANGE = ("can_change_buddy", "cannot_change")
+
+
 async def _buddy_form(
     request: Request, booking_text: str, extra: dict[str, Any], status: int = 200
 ) -> Response:
-    values = await load_detail(request, booking_text)
-    if isinstance(values, Response):
-        return values
-    if not values["can_change_buddy"]:
-        return redirect(request, f"/my/{parse_id(booking_text)}?notice=cannot_change")
-    return render(request, "my/buddy.html", {**values, **extra}, status=status)
+    return await gated_page(request, booking_text, "my/buddy.html", _CAN_CHANGE, extra, status)
 
 
 def _buddy_error(lang: str, error: AppError) -> dict[str, str]:
@@ -150,17 +139,11 @@ def _change(
 @router.post("/my/{booking_text}/safe")
 async def mark_safe(request: Request, booking_text: str) -> Response:
     await csrf.checked_form(request)
-    booking_id = parse_id(booking_text)
-    if booking_id is None:
-        return not_found_page(request)
 
-    def work(context: AppContext, caller: Principal) -> None:
+    def work(context: AppContext, caller: Principal, booking_id: int) -> None:
         with context.db.write() as session:
             home_safe.mark_safe(session, caller, booking_id, context.clock())
 
-    try:
-        result = await run_on_booking(request, work, write=True)
-    except Conflict:  # not ended yet, or cancelled
-        return redirect(request, f"/my/{booking_id}?notice=not_ended")
-    done = f"/my/{booking_id}?notice=safe"
-    return result if isinstance(result, Response) else redirect(request, done)
+    # refused: not ended yet, or cancelled
+    done = "/my/{booking_id}?notice=safe"
+    return await act_on_booking(request, booking_text, work, "not_ended", done)

@@ -6,14 +6,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
 from tests.integration.web.conftest import Site
 from tests.support.auth import bearer, issue_token
 from tests.support.factories import add_booking, add_schedule, add_user
-from watchroster.bookings.models import Booking
 from watchroster.schedules.models import Schedule, ScheduleException
 
 # The clock: Thursday 1 May 2025, 10:00 in Johannesburg (Workers' Day, a public holiday).
@@ -30,25 +29,16 @@ def week(admin_site: Site) -> Site:
     sipho = add_user(site.db, "+27821234502", "Sipho Dlamini")
     lindiwe = add_user(site.db, "+27821234503", "Lindiwe")
     booking = add_booking(site.db, site.schedule, thandi, FRIDAY)
-    evenings = add_schedule(site.db, name="Evening walk", cron_expr="0 19 * * *")
+    evenings = add_schedule(site.db, name="Evening walk", cron_expr="0 19 * * *", seats=2)
     saturday = datetime(2025, 5, 3, 17, 0, tzinfo=UTC)
     sunday = datetime(2025, 5, 4, 17, 0, tzinfo=UTC)
     admin = add_user(site.db, "+27821234504", "Other Admin", role="admin")
+    add_booking(site.db, evenings, lindiwe, saturday, seat=2)
     with site.db.write() as session:
         session.merge(booking).buddy_user_id = sipho.user_id
         schedule = session.get(Schedule, evenings.schedule_id)
         assert schedule is not None
-        schedule.seats = 2
         schedule.skip_holidays = True
-        session.add(
-            Booking(
-                user_id=lindiwe.user_id,
-                schedule_id=evenings.schedule_id,
-                shift_start=saturday,
-                shift_end=saturday + timedelta(hours=3),
-                seat=2,
-            )
-        )
         session.add(
             ScheduleException(
                 schedule_id=evenings.schedule_id,

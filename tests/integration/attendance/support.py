@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
+from tests.support.factories import add_booking
 from watchroster.auth.models import User
-from watchroster.bookings.models import Booking
 from watchroster.db import Database
 from watchroster.schedules.models import Schedule
 
@@ -20,18 +21,11 @@ def past_booking(
     canceled_at: datetime | None = None,
 ) -> int:
     """A booking of `start`; `attended` None leaves attendance unrecorded."""
-    with db.write() as session:
-        booking = Booking(
-            user_id=user.user_id,
-            schedule_id=schedule.schedule_id,
-            shift_start=start,
-            shift_end=start + timedelta(minutes=schedule.duration_minutes),
-            created_at=start - timedelta(days=3),
-            canceled_at=canceled_at,
-        )
-        if attended is not None:
-            booking.attended = attended
-            booking.attendance_recorded_at = start + timedelta(hours=4)
-        session.add(booking)
-        session.flush()
-        return booking.booking_id
+    outcome: dict[str, Any] = {}
+    if attended is not None:
+        outcome = {"attended": attended, "attendance_recorded_at": start + timedelta(hours=4)}
+    booked = start - timedelta(days=3)
+    booking = add_booking(
+        db, schedule, user, start, created_at=booked, canceled_at=canceled_at, **outcome
+    )
+    return booking.booking_id

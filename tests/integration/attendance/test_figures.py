@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.integration.attendance.support import past_booking
-from tests.support.factories import add_schedule, add_user
+from tests.support.factories import add_schedule, add_user, read_booking
 from watchroster.attendance import service
 from watchroster.auth.deps import Principal
 from watchroster.bookings.service import cancel_booking
@@ -108,17 +108,13 @@ def test_a_shift_the_coordinators_called_off_is_nobodys_late_cancellation(db: Da
     schedule = add_schedule(db)
     admin = add_user(db, "+27821230000", "Anna Admin", role="admin")
     thandi = add_user(db, "+27821234567", "Thandi Mokoena")
-    booking_id = past_booking(
-        db, schedule, thandi, friday(25), canceled_at=friday(25) - timedelta(hours=2)
-    )
-    with db.write() as session:
-        from watchroster.bookings.models import Booking
-
-        booking = session.get(Booking, booking_id)
-        assert booking is not None
-        booking.canceled_by_user_id = admin.user_id
+    coordinator = Principal(admin.user_id, "admin", admin.name, admin.phone, session_id=0)
+    booking_id = past_booking(db, schedule, thandi, friday(25))
+    with db.write() as session:  # DELETE /bookings/{id} by a coordinator, 2 hours before
+        cancel_booking(session, coordinator, booking_id, friday(25) - timedelta(hours=2))
+    assert read_booking(db, booking_id).canceled_by_user_id == admin.user_id
     (row,) = _figures(db).volunteers
-    assert row.canceled_late == 0
+    assert (row.booked, row.canceled_late) == (0, 0)
 
 
 def test_fill_rate_per_schedule_and_per_week(db: Database) -> None:

@@ -21,12 +21,6 @@ VALID: dict[str, Any] = {
 }
 
 
-@pytest.fixture
-def admin_headers(db: Database, settings: Settings, clock: FrozenClock) -> dict[str, str]:
-    admin = add_user(db, "+27821230099", "Coordinator", role="admin")
-    return bearer(issue_token(db, settings, admin, clock))
-
-
 def test_create_update_and_delete_a_schedule(
     client: TestClient, admin_headers: dict[str, str]
 ) -> None:

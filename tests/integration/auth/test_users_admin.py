@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -16,7 +15,7 @@ from tests.support.factories import add_user
 from watchroster.auth.cli import users_app
 from watchroster.auth.models import AuthSession, User
 from watchroster.clock import FrozenClock
-from watchroster.config import Settings, get_settings
+from watchroster.config import Settings
 from watchroster.db import Database
 
 ADMIN_PHONE = "+27821230099"
@@ -128,14 +127,6 @@ def test_patch_user_errors(client: TestClient, db: Database, admin_headers: dict
         erased.phone, erased.erased_at = None, datetime(2025, 4, 1, tzinfo=UTC)
     erased_response = client.patch(target, json={"active": True}, headers=admin_headers)
     assert erased_response.status_code == 409 and erased_response.json()["code"] == "user_erased"
-
-
-@pytest.fixture
-def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("WATCHROSTER_DATABASE_URL", settings.database_url)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 @pytest.mark.usefixtures("cli_env")

@@ -1,7 +1,8 @@
 """The authorization matrix, kept as data: every endpoint × every kind of caller.
 
-Each feature lists its endpoints in `cases_<feature>.py` as `CASES`. A case names the callers that
-may succeed; every other caller must be refused (401 for anonymous, 403 or 404 for a logged-in
+Each feature lists its endpoints in `cases_<feature>.py` as `CASES`, added once to `ALL_CASES` in
+`cases.py` (the matrix and the OpenAPI status test both run that list). A case names the callers
+that may succeed; every other caller must be refused (401 for anonymous, 403 or 404 for a logged-in
 caller), and any 2xx for a caller not listed fails the test.
 """
 

@@ -9,9 +9,8 @@ from typing import Any
 import httpx
 
 from tests.integration.bookings.conftest import FRIDAY, NEXT_FRIDAY, Member, Roster
-from tests.support.factories import add_schedule
+from tests.support.factories import add_schedule, read_booking
 from watchroster.auth.models import User
-from watchroster.bookings.models import Booking
 
 SHIFT_STARTED = datetime(2025, 5, 2, 16, 0, tzinfo=UTC)
 
@@ -28,13 +27,6 @@ def _decline(roster: Roster, who: Member, booking_id: int) -> httpx.Response:
         f"/bookings/{booking_id}/decline", headers=who.headers
     )
     return response
-
-
-def _row(roster: Roster, booking_id: int) -> Booking:
-    with roster.db.read() as session:
-        booking = session.get(Booking, booking_id)
-        assert booking is not None
-        return booking
 
 
 def _error(response: httpx.Response) -> tuple[int, str]:
@@ -120,7 +112,7 @@ def test_the_buddy_declines_and_the_volunteer_is_told(
     for who in (thandi, admin):  # nobody declines for the buddy
         assert _error(_decline(roster, who, booking_id)) == (403, "not_buddy")
     assert _decline(roster, sipho, booking_id).status_code == 204
-    row = _row(roster, booking_id)
+    row = read_booking(roster.db, booking_id)
     assert (row.buddy_user_id, row.buddy_name, row.buddy_phone) == (None, None, None)
     assert row.canceled_at is None  # the volunteer keeps the shift
     [told] = roster.messages("buddy_declined")
@@ -151,7 +143,7 @@ def test_decline_is_in_the_volunteers_language_and_only_before_the_start(
     assert "Friday patrol, Vrydag 9 Mei 18:00-21:00" in told.payload["body"]
     roster.clock.now = SHIFT_STARTED
     assert _error(_decline(roster, sipho, first)) == (409, "shift_started")
-    assert _row(roster, first).buddy_user_id == sipho.user_id
+    assert read_booking(roster.db, first).buddy_user_id == sipho.user_id
 
 
 # --- naming another buddy ---------------------------------------------------------------------
@@ -188,7 +180,8 @@ def test_the_volunteer_names_another_buddy_with_the_rules_of_booking_time(
     ]
     for patch, expected in cases:
         assert _error(_patch(roster, thandi, booking_id, **patch)) == expected, patch
-    assert _row(roster, booking_id).buddy_user_id == zodwa.user_id  # nothing half-written
+    # Nothing half-written:
+    assert read_booking(roster.db, booking_id).buddy_user_id == zodwa.user_id
 
 
 def test_only_the_volunteer_changes_the_buddy_and_only_before_the_start(
@@ -205,7 +198,7 @@ def test_only_the_volunteer_changes_the_buddy_and_only_before_the_start(
     assert "buddy_notified" in by_phone.json() and by_phone.json()["buddy_notified"] is False
     removed = _patch(roster, thandi, booking_id, buddy_name=None)
     assert removed.status_code == 200 and "buddy_notified" not in removed.json()
-    row = _row(roster, booking_id)
+    row = read_booking(roster.db, booking_id)
     assert (row.buddy_user_id, row.buddy_name, row.buddy_phone) == (None, None, None)
     roster.clock.now = SHIFT_STARTED
     late = _patch(roster, thandi, booking_id, buddy_user_id=sipho.user_id)
@@ -261,7 +254,7 @@ def test_naming_a_buddy_who_is_busy_is_refused(
         409,
         "buddy_busy",
     )
-    assert _row(roster, booking_id).buddy_user_id is None
+    assert read_booking(roster.db, booking_id).buddy_user_id is None
 
 
 def test_a_buddy_cannot_book_over_a_shift_they_are_buddy_on(

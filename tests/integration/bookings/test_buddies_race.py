@@ -11,9 +11,8 @@ from fastapi import FastAPI
 from sqlalchemy import func, or_, select
 
 from tests.integration.bookings.conftest import FRIDAY
-from tests.integration.bookings.test_concurrency import _members, _race, _scalar
+from tests.integration.bookings.races import members, race_on_server, scalar
 from tests.support.factories import add_schedule
-from tests.support.server import running_server as running
 from watchroster.auth.models import User
 from watchroster.bookings.models import Booking
 from watchroster.clock import FrozenClock
@@ -26,7 +25,7 @@ def test_ten_volunteers_naming_one_buddy_and_the_buddy_booking_leave_one_shift(
     app: FastAPI, db: Database, settings: Settings, clock: FrozenClock
 ) -> None:
     schedule_ids = [add_schedule(db, name=f"Patrol {index}").schedule_id for index in range(11)]
-    tokens = _members(db, settings, clock, 11)
+    tokens = members(db, settings, clock, 11)
     buddy_token, namers = tokens[0], tokens[1:]
     with db.read() as session:
         buddy_id = session.scalar(select(User.user_id).where(User.phone == "+27825000000"))
@@ -36,9 +35,7 @@ def test_ten_volunteers_naming_one_buddy_and_the_buddy_booking_leave_one_shift(
         (token, {"schedule_id": sid, "start_time": FRIDAY, "buddy_user_id": buddy_id})
         for token, sid in zip(namers, schedule_ids[1:], strict=True)
     ]
-    with running(app) as base_url:
-        responses = _race(base_url, bodies)
-    statuses = Counter(response.status_code for response in responses)
+    responses, statuses = race_on_server(app, bodies)
     assert statuses == {201: 1, 409: 10}, statuses
     codes = Counter(r.json()["code"] for r in responses if r.status_code == 409)
     assert set(codes) <= {"buddy_busy", "overlap"}
@@ -46,5 +43,5 @@ def test_ten_volunteers_naming_one_buddy_and_the_buddy_booking_leave_one_shift(
     on_it = select(func.count()).where(
         or_(Booking.user_id == buddy_id, Booking.buddy_user_id == buddy_id)
     )
-    assert _scalar(db, on_it) == 1
-    assert _scalar(db, select(func.count()).select_from(Booking)) == 1
+    assert scalar(db, on_it) == 1
+    assert scalar(db, select(func.count()).select_from(Booking)) == 1

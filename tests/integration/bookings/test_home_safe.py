@@ -11,9 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from tests.integration.bookings.conftest import FRIDAY, Member, Roster
-from tests.support.factories import add_schedule, add_user
+from tests.support.factories import add_booking, add_schedule, add_user
 from watchroster.bookings import home_safe
-from watchroster.bookings.models import Booking
 from watchroster.clock import FrozenClock
 from watchroster.config import Settings
 from watchroster.context import AppContext
@@ -186,16 +185,7 @@ def test_a_dst_night_in_london(db: Database, settings: Settings) -> None:
     volunteer = add_user(db, "+447700900123", "Olive Walker")
     add_user(db, "+27821234569", "Anna Admin", role="admin")
     start = datetime(2025, 3, 30, 0, 0, tzinfo=UTC)
-    with db.write() as session:
-        session.add(
-            Booking(
-                user_id=volunteer.user_id,
-                schedule_id=schedule.schedule_id,
-                shift_start=start,
-                shift_end=start + timedelta(hours=1),
-                created_at=start - timedelta(days=1),
-            )
-        )
+    add_booking(db, schedule, volunteer, start, created_at=start - timedelta(days=1))
     deadline = datetime(2025, 3, 30, 1, 30, tzinfo=UTC)
     with db.write() as session:
         assert home_safe.queue_overdue_alerts(session, deadline - timedelta(seconds=1)) == 0

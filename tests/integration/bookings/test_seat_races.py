@@ -1,14 +1,10 @@
 """Races for the seats of several-seat shifts against a real server (SQLite and PostgreSQL),
-with the harness of the one-seat races (`test_concurrency`)."""
+with the harness of the one-seat races (`races.py`)."""
 
 from __future__ import annotations
 
-import random
-import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 import pytest
@@ -16,7 +12,13 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from tests.integration.bookings.conftest import FRIDAY
-from tests.integration.bookings.test_concurrency import _members, _race, _scalar
+from tests.integration.bookings.races import (
+    members,
+    race_on_server,
+    race_requests,
+    random_evenings,
+    scalar,
+)
 from tests.support.auth import bearer, issue_token
 from tests.support.factories import add_booking, add_schedule, add_user
 from tests.support.server import running_server
@@ -32,11 +34,9 @@ def test_fifty_clients_race_for_a_three_seat_slot(
     app: FastAPI, db: Database, settings: Settings, clock: FrozenClock
 ) -> None:
     schedule = add_schedule(db, seats=3)
-    tokens = _members(db, settings, clock, 50)
+    tokens = members(db, settings, clock, 50)
     body = {"schedule_id": schedule.schedule_id, "start_time": FRIDAY}
-    with running_server(app) as base_url:
-        responses = _race(base_url, [(token, body) for token in tokens])
-    statuses = Counter(response.status_code for response in responses)
+    responses, statuses = race_on_server(app, [(token, body) for token in tokens])
     assert statuses == {201: 3, 409: 47}
     assert {r.json()["code"] for r in responses if r.status_code == 409} == {"slot_taken"}
     won = sorted(r.json()["seat"] for r in responses if r.status_code == 201)
@@ -46,7 +46,7 @@ def test_fifty_clients_race_for_a_three_seat_slot(
     assert sorted(seat for seat, _ in rows) == [1, 2, 3]
     assert len({user for _, user in rows}) == 3
     confirmations = select(func.count()).where(OutboxMessage.message_type == "booking_confirmed")
-    assert _scalar(db, confirmations) == 3
+    assert scalar(db, confirmations) == 3
 
 
 @pytest.mark.slow
@@ -54,15 +54,8 @@ def test_two_hundred_clients_on_twenty_two_seat_slots(
     app: FastAPI, db: Database, settings: Settings, clock: FrozenClock
 ) -> None:
     schedule = add_schedule(db, cron_expr="0 18 * * *", seats=2)  # daily; now is 10:00 May 1
-    slots = [f"2025-05-{day:02d}T18:00:00+02:00" for day in range(1, 21)]
-    chooser = random.Random(20251130)
-    bodies = [
-        (token, {"schedule_id": schedule.schedule_id, "start_time": chooser.choice(slots)})
-        for token in _members(db, settings, clock, 200)
-    ]
-    with running_server(app) as base_url:
-        responses = _race(base_url, bodies)
-    statuses = Counter(response.status_code for response in responses)
+    bodies = random_evenings(schedule.schedule_id, members(db, settings, clock, 200), 20251130)
+    responses, statuses = race_on_server(app, bodies)
     assert set(statuses) <= {201, 409}, statuses
     assert {r.json()["code"] for r in responses if r.status_code == 409} <= {"slot_taken"}
     wanted = Counter(body["start_time"] for _, body in bodies)
@@ -90,7 +83,7 @@ def test_lowering_seats_while_volunteers_book_the_last_one(
     holders = [add_user(db, f"+2782000010{index}", f"Holder {index}") for index in range(2)]
     admin = add_user(db, "+27820000199", "Anna Admin", role="admin")
     admin_headers = bearer(issue_token(db, settings, admin, clock))
-    tokens = _members(db, settings, clock, 10)
+    tokens = members(db, settings, clock, 10)
     outcomes = []
     with running_server(app) as base_url, httpx.Client(base_url=base_url, timeout=60) as http:
         for day in range(2, 7):
@@ -102,7 +95,7 @@ def test_lowering_seats_while_volunteers_book_the_last_one(
             body = {"schedule_id": schedule.schedule_id, "start_time": start.isoformat()}
             lower = ("PATCH", path, {"seats": 2}, admin_headers)
             books = [("POST", "/bookings", body, {"Authorization": f"Bearer {t}"}) for t in tokens]
-            responses = _race_requests(base_url, [lower, *books])
+            responses = race_requests(base_url, [lower, *books])
             patched, booked = responses[0], responses[1:]
             statuses = Counter(response.status_code for response in booked)
             with db.read() as session:
@@ -118,19 +111,3 @@ def test_lowering_seats_while_volunteers_book_the_last_one(
                 assert statuses == {201: 1, 409: 9} and sorted(seats) == [1, 2, 3]
             outcomes.append(patched.status_code)
     assert set(outcomes) <= {200, 409}
-
-
-def _race_requests(
-    base_url: str, requests: list[tuple[str, str, dict[str, Any], dict[str, str]]]
-) -> list[httpx.Response]:
-    """Each (method, path, json, headers) on its own thread and connection, released at once."""
-    barrier = threading.Barrier(len(requests))
-    limits = httpx.Limits(max_connections=len(requests))
-    with httpx.Client(base_url=base_url, timeout=60, limits=limits) as http:
-
-        def send(method: str, path: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
-            barrier.wait()
-            return http.request(method, path, json=body, headers=headers)
-
-        with ThreadPoolExecutor(max_workers=len(requests)) as pool:
-            return list(pool.map(lambda item: send(*item), requests))

@@ -43,6 +43,16 @@ def _active_seats(roster: Roster, start: datetime) -> list[tuple[int, int]]:
 FRIDAY_UTC = datetime(2025, 5, 2, 16, 0, tzinfo=UTC)
 
 
+def _hold_seats_one_and_three(roster: Roster, volunteers: list[Member]) -> None:
+    """Volunteers 0-2 book seats 1-3 of FRIDAY; volunteer 1 cancels, so seat 2 is free."""
+    bookings = [roster.booked(member) for member in volunteers[:3]]
+    middle = bookings[1]["booking_id"]
+    assert (
+        roster.client.delete(f"/bookings/{middle}", headers=volunteers[1].headers).status_code
+        == 204
+    )
+
+
 def test_bookings_take_the_lowest_free_seat_until_the_shift_is_full(
     three_seats: Roster, volunteers: list[Member]
 ) -> None:
@@ -63,12 +73,7 @@ def test_a_cancelled_seat_is_the_next_one_taken(
     three_seats: Roster, volunteers: list[Member]
 ) -> None:
     roster = three_seats
-    bookings = [roster.booked(member) for member in volunteers[:3]]
-    middle = bookings[1]["booking_id"]
-    assert (
-        roster.client.delete(f"/bookings/{middle}", headers=volunteers[1].headers).status_code
-        == 204
-    )
+    _hold_seats_one_and_three(roster, volunteers)
     assert roster.booked(volunteers[3])["seat"] == 2
     assert roster.book(volunteers[4]).status_code == 409
     assert [seat for seat, _ in _active_seats(roster, FRIDAY_UTC)] == [1, 2, 3]
@@ -208,10 +213,5 @@ def test_a_high_seat_blocks_lowering_even_with_a_gap_below(
     """Seats 1 and 3 held, seat 2 free: two bookings, but with two seats the free seat 2 would
     let a third volunteer in, so the number may not go below 3."""
     roster = three_seats
-    bookings = [roster.booked(member) for member in volunteers[:3]]
-    middle = bookings[1]["booking_id"]
-    assert (
-        roster.client.delete(f"/bookings/{middle}", headers=volunteers[1].headers).status_code
-        == 204
-    )
+    _hold_seats_one_and_three(roster, volunteers)
     assert _patch(roster, admin, {"seats": 2}).status_code == 409

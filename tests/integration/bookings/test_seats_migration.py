@@ -5,17 +5,13 @@ at 0003, so the revisions after this one play no part."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
-from tests.support import databases
+from tests.support.databases import columns
 from watchroster import migrate
 from watchroster.db import Database
 
@@ -38,36 +34,6 @@ _SECOND_SEAT = (
 )
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    """A database with no tables yet."""
-    if request.param == "sqlite":
-        database = Database(f"sqlite:///{tmp_path / 'migration.db'}")
-        yield database
-        database.dispose()
-        return
-    reason = databases.postgres_unavailable_reason()
-    if reason:
-        pytest.fail(reason) if databases.REQUIRE_POSTGRES else pytest.skip(reason)
-    name = f"watchroster_seats_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(databases.POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(databases.POSTGRES_ADMIN_URL).set(database=name)
-    database = Database(url.render_as_string(hide_password=False))
-    try:
-        yield database
-    finally:
-        database.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def _columns(engine: Engine, table: str) -> set[str]:
-    return {column["name"] for column in inspect(engine).get_columns(table)}
-
-
 def _values(engine: Engine) -> dict[str, Any]:
     if engine.dialect.name == "sqlite":
         at, start, end = (f"2026-12-04T{hour}:00:00.000000Z" for hour in ("08", "16", "19"))
@@ -81,8 +47,8 @@ def _refused(engine: Engine, statement: str, values: dict[str, Any]) -> None:
         connection.execute(text(statement), values)
 
 
-def test_upgrade_with_rows_enforces_seats_and_downgrades_keeping_rows(empty: Database) -> None:
-    engine = empty.engine
+def test_upgrade_with_rows_enforces_seats_and_downgrades_keeping_rows(empty_db: Database) -> None:
+    engine = empty_db.engine
     values = _values(engine)
     migrate.run(engine, "upgrade", "0003")
     with engine.begin() as connection:
@@ -108,8 +74,8 @@ def test_upgrade_with_rows_enforces_seats_and_downgrades_keeping_rows(empty: Dat
     with engine.begin() as connection:  # back to one booking per slot: the second seat goes
         connection.execute(text("DELETE FROM bookings WHERE seat = 2 AND canceled_at IS NULL"))
     migrate.run(engine, "downgrade", "0003")
-    assert "seat" not in _columns(engine, "bookings")
-    assert "seats" not in _columns(engine, "schedules")
+    assert "seat" not in columns(engine, "bookings")
+    assert "seats" not in columns(engine, "schedules")
     with engine.connect() as connection:
         counts = [
             connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
@@ -123,4 +89,4 @@ def test_upgrade_with_rows_enforces_seats_and_downgrades_keeping_rows(empty: Dat
     _refused(engine, legacy, values)  # one active booking per slot, as before seats
 
     migrate.run(engine, "upgrade", "0004")
-    assert "seat" in _columns(engine, "bookings")
+    assert "seat" in columns(engine, "bookings")

@@ -67,15 +67,9 @@ class Person:
 
 
 @pytest.fixture
-def settings(db: Database, tmp_path: Any) -> Settings:
-    return Settings(
-        _env_file=None,
-        database_url=db.url,
-        timezone="Africa/Johannesburg",
-        message_backend="file",
-        message_file=tmp_path / "messages.jsonl",
-        public_url="https://watch.example.org",
-    )
+def settings(settings: Settings) -> Settings:
+    """The shared test settings, with the public address the feed links are built on."""
+    return settings.model_copy(update={"public_url": "https://watch.example.org"})
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.integration.bookings.conftest import Member, Roster
+from tests.integration.bookings.conftest import Roster, admin, sipho, thandi
 from watchroster.clock import FrozenClock
 from watchroster.config import Settings
 from watchroster.db import Database
@@ -22,6 +22,8 @@ from watchroster.schedules.service import create_schedule
 GOOD_FRIDAY = "2026-04-03T18:00:00+02:00"
 FRIDAY = "2026-04-10T18:00:00+02:00"
 NEXT_FRIDAY = "2026-04-17T18:00:00+02:00"
+# The bookings tests' members, on this roster (their fixtures ask for `roster`: the one below).
+__all__ = ["admin", "sipho", "thandi"]
 
 
 def add_schedule(db: Database, **fields: object) -> Schedule:
@@ -45,18 +47,3 @@ def clock() -> FrozenClock:
 @pytest.fixture
 def roster(client: TestClient, db: Database, settings: Settings, clock: FrozenClock) -> Roster:
     return Roster(client, db, settings, clock, add_schedule(db))
-
-
-@pytest.fixture
-def thandi(roster: Roster) -> Member:
-    return roster.member("+27821234567", "Thandi Mokoena")
-
-
-@pytest.fixture
-def sipho(roster: Roster) -> Member:
-    return roster.member("+27821234568", "Sipho Dlamini")
-
-
-@pytest.fixture
-def admin(roster: Roster) -> Member:
-    return roster.member("+27821234569", "Anna Admin", role="admin")

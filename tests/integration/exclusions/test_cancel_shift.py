@@ -96,8 +96,8 @@ def test_every_seat_is_cancelled(
     assert response.status_code == 201, response.text
     assert len(response.json()["canceled_booking_ids"]) == 2
     assert roster.count_bookings(active_only=True) == 0
-    told = sorted(m.recipient for m in roster.messages(SHIFT_CANCELLED))
-    assert told == sorted([thandi.user.phone, sipho.user.phone])
+    told = sorted(str(m.recipient) for m in roster.messages(SHIFT_CANCELLED))
+    assert told == sorted([str(thandi.user.phone), str(sipho.user.phone)])
 
 
 def test_the_message_is_in_the_recipients_language(

@@ -55,19 +55,24 @@ def test_excluded_names_the_holiday(roster: Roster) -> None:
         assert excluded(session, schedule, datetime.fromisoformat(FRIDAY)) is None
 
 
-def test_the_local_date_decides_across_daylight_saving(roster: Roster) -> None:
-    """London is on BST (UTC+1) from 29 March 2026. Easter Monday, 6 April, is a bank holiday in
-    England: its 00:30 shift (23:30 UTC on Sunday) is skipped, the Sunday 23:30 one (22:30 UTC)
-    is held, and so is Tuesday's 00:30."""
-    london = add_schedule(
+def _english_hours(roster: Roster, name: str, cron_expr: str) -> Schedule:
+    """Hour-long London shifts that skip the bank holidays of England."""
+    return add_schedule(
         roster.db,
-        name="Night watch",
-        cron_expr="30 0,23 * * *",
+        name=name,
+        cron_expr=cron_expr,
         timezone="Europe/London",
         duration_minutes=60,
         holiday_country="GB",
         holiday_subdivision="ENG",
     )
+
+
+def test_the_local_date_decides_across_daylight_saving(roster: Roster) -> None:
+    """London is on BST (UTC+1) from 29 March 2026. Easter Monday, 6 April, is a bank holiday in
+    England: its 00:30 shift (23:30 UTC on Sunday) is skipped, the Sunday 23:30 one (22:30 UTC)
+    is held, and so is Tuesday's 00:30."""
+    london = _english_hours(roster, "Night watch", "30 0,23 * * *")
     offered = _open(
         roster, london.schedule_id, "2026-04-05T00:00:00+01:00", "2026-04-07T01:00:00+01:00"
     )
@@ -81,15 +86,7 @@ def test_the_local_date_decides_across_daylight_saving(roster: Roster) -> None:
 def test_the_clocks_going_back_keep_the_local_date(roster: Roster) -> None:
     """A fall-back night (Europe/London, 25 October 2026) is no holiday: every shift is held,
     the 01:30 one once; Christmas Day's are skipped with its local date in GMT."""
-    london = add_schedule(
-        roster.db,
-        name="Early watch",
-        cron_expr="30 1 * * *",
-        timezone="Europe/London",
-        duration_minutes=60,
-        holiday_country="GB",
-        holiday_subdivision="ENG",
-    )
+    london = _english_hours(roster, "Early watch", "30 1 * * *")
     october = _open(roster, london.schedule_id, "2026-10-24", "2026-10-26")
     assert october == [
         "2026-10-24T01:30:00+01:00",

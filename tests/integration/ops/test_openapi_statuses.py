@@ -22,18 +22,12 @@ from fastapi.testclient import TestClient
 
 from tests.integration.authz import (
     cases_attendance,
-    cases_auth,
-    cases_bookings,
-    cases_calendar,
     cases_calls,
     cases_exceptions,
     cases_incidents,
-    cases_outbox,
     cases_people,
-    cases_roster,
-    cases_schedule_form,
-    cases_schedules,
 )
+from tests.integration.authz.cases import ALL_CASES
 from tests.integration.authz.harness import (
     ADMIN_ONLY,
     CALLERS,
@@ -48,20 +42,6 @@ from watchroster.clock import FrozenClock
 from watchroster.config import Settings
 from watchroster.db import Database
 
-MATRIX: list[Case] = [
-    *cases_schedules.CASES,
-    *cases_auth.CASES,
-    *cases_outbox.CASES,
-    *cases_bookings.CASES,
-    *cases_attendance.CASES,
-    *cases_incidents.CASES,
-    *cases_calls.CASES,
-    *cases_people.CASES,
-    *cases_exceptions.CASES,
-    *cases_calendar.CASES,
-    *cases_schedule_form.CASES,
-    *cases_roster.CASES,
-]
 _MISSING = 999_999
 _BAD_BOOKING = {"schedule_id": 1, "start_time": "2025-05-05T18:07:00+02:00"}  # not an occurrence
 _SATURDAY = {"cron_expr": "0 18 * * SAT", "duration_minutes": 120}
@@ -188,7 +168,7 @@ def test_every_status_returned_is_declared_and_every_declared_error_occurs(
     declared = _declared(first.client.get("/openapi.json").json())
     seen: Seen = defaultdict(set)
     call = _recorder(seen, _operation_finder(declared))
-    for case in MATRIX:
+    for case in ALL_CASES:
         fresh = fresh_clients()
         # Refused callers first, so the allowed ones act on the scenario as built.
         for caller in sorted(CALLERS, key=lambda caller: caller in case.allowed):

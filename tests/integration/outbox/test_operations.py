@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -16,7 +15,7 @@ from tests.support.auth import bearer, issue_token
 from tests.support.factories import add_user
 from watchroster.cli import app as cli_app
 from watchroster.clock import FrozenClock
-from watchroster.config import Settings, get_settings
+from watchroster.config import Settings
 from watchroster.db import Database
 from watchroster.outbox.models import (
     STATUS_EXPIRED,
@@ -142,11 +141,8 @@ def test_readyz_reports_outbox_counts(client: TestClient, db: Database, clock: F
 
 
 @pytest.fixture
-def cli(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv("WATCHROSTER_DATABASE_URL", db.url)
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
+def cli(cli_env: None) -> CliRunner:
+    return CliRunner()
 
 
 def test_cli_stats(cli: CliRunner, db: Database) -> None:

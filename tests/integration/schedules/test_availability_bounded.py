@@ -19,7 +19,7 @@ from sqlalchemy import insert
 from tests.support.factories import add_booking, add_schedule, add_user
 from tests.support.server import running_server
 from watchroster.db import Database
-from watchroster.schedules import availability, router, slot_cache
+from watchroster.schedules import availability, booked, router, slot_cache
 from watchroster.schedules.availability import SlotQuery, find_slots, open_slots_json
 from watchroster.schedules.models import Schedule
 from watchroster.schedules.recurrence import occurrences
@@ -180,15 +180,15 @@ def test_the_cache_holds_at_most_its_budget_and_drops_the_least_recently_used(
 def bookings_read(monkeypatch: pytest.MonkeyPatch) -> list[tuple[datetime, datetime]]:
     """The [start, end) of every stretch of bookings read."""
     stretches: list[tuple[datetime, datetime]] = []
-    real = availability._Bookings.read
+    real = booked.BookedSeats.read
 
     def spy(
-        self: availability._Bookings, start: datetime, end: datetime
+        self: booked.BookedSeats, start: datetime, end: datetime
     ) -> Iterator[list[tuple[Any, ...]]]:
         stretches.append((start, end))
         return real(self, start, end)
 
-    monkeypatch.setattr(availability._Bookings, "read", spy)
+    monkeypatch.setattr(booked.BookedSeats, "read", spy)
     return stretches
 
 

@@ -24,12 +24,6 @@ FRIDAYS: dict[str, Any] = {
 }
 
 
-@pytest.fixture
-def admin_headers(db: Database, settings: Settings, clock: FrozenClock) -> dict[str, str]:
-    admin = add_user(db, "+27821230099", "Coordinator", role="admin")
-    return bearer(issue_token(db, settings, admin, clock))
-
-
 def test_preview_writes_the_cron_and_lists_the_next_ten(
     client: TestClient, admin_headers: dict[str, str]
 ) -> None:

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from typer.testing import CliRunner
 
 from tests.support.factories import add_booking, add_schedule, add_user
-from watchroster.config import Settings, get_settings
 from watchroster.db import Database
 from watchroster.schedules.cli import schedules_app
 from watchroster.schedules.models import Schedule
-
-
-@pytest.fixture
-def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("WATCHROSTER_DATABASE_URL", settings.database_url)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def _seats(db: Database, schedule_id: int) -> int:

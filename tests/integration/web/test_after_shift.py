@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.integration.web.conftest import Site
-from tests.support.factories import add_user
-from watchroster.bookings.models import Booking, Report
+from tests.support.factories import add_user, read_booking
+from watchroster.bookings.models import Report
 
 ADMIN = "+27821234569"
 
@@ -17,13 +17,6 @@ def _booked_and_started(site: Site, **buddy: str) -> int:
     (booking_id,) = site.booking_ids()
     site.clock.advance(days=1, hours=8, minutes=30)  # Friday 18:30 local: under way
     return booking_id
-
-
-def _booking(site: Site, booking_id: int) -> Booking:
-    with site.db.read() as session:
-        booking = session.get(Booking, booking_id)
-        assert booking is not None
-        return booking
 
 
 def test_attendance_with_a_buddy(site: Site) -> None:
@@ -38,11 +31,11 @@ def test_attendance_with_a_buddy(site: Site) -> None:
         {"attended": "yes", "has_buddy": "1", "buddy_attended": "yes"},
     )
     assert done.headers["location"] == f"/my/{booking_id}?notice=attendance"
-    booking = _booking(site, booking_id)
+    booking = read_booking(site.db, booking_id)
     assert booking.attended is True and booking.buddy_attended is True
     assert booking.attendance_recorded_at is not None
     site.post(f"/my/{booking_id}/attendance", {"attended": "no", "has_buddy": "1"})
-    booking = _booking(site, booking_id)
+    booking = read_booking(site.db, booking_id)
     assert booking.attended is False and booking.buddy_attended is False
     assert "You could not make it" in site.client.get("/my").text
 
@@ -55,7 +48,7 @@ def test_attendance_before_the_start_is_refused_in_words(site: Site) -> None:
     assert "I was there" not in page and "Send report" not in page
     refused = site.post(f"/my/{booking_id}/attendance", {"attended": "yes"})
     assert refused.headers["location"] == f"/my/{booking_id}?notice=not_started"
-    assert _booking(site, booking_id).attendance_recorded_at is None
+    assert read_booking(site.db, booking_id).attendance_recorded_at is None
 
 
 def test_a_serious_report_alerts_the_coordinators(site: Site) -> None:

@@ -4,21 +4,13 @@ safe" once the shift has ended."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from tests.integration.web.conftest import SIPHO, THANDI, Site, csrf_token, second_browser
-from tests.support.factories import add_schedule, add_user
-from watchroster.bookings.models import Booking
+from tests.support.factories import add_booking, add_schedule, add_user, read_booking
 from watchroster.schedules.models import Schedule
 
 ZODWA = "+27821234570"
-
-
-def _booking(site: Site, booking_id: int) -> Booking:
-    with site.db.read() as session:
-        booking = session.get(Booking, booking_id)
-        assert booking is not None
-        return booking
 
 
 def _thandi_books_with_sipho(site: Site) -> tuple[Site, int]:
@@ -28,7 +20,7 @@ def _thandi_books_with_sipho(site: Site) -> tuple[Site, int]:
     site.log_in(THANDI, "Thandi Mokoena")
     assert site.book(buddy_phone="082 123 4568").status_code == 303
     (booking_id,) = site.booking_ids()
-    assert _booking(site, booking_id).buddy_user_id is not None
+    assert read_booking(site.db, booking_id).buddy_user_id is not None
     return sipho, booking_id
 
 
@@ -40,11 +32,11 @@ def test_the_buddy_declines_after_a_confirmation(site: Site) -> None:
     page = sipho.client.get(f"/my/{booking_id}/decline")
     assert page.status_code == 200
     assert "We will tell Thandi, who keeps the shift" in page.text
-    assert _booking(site, booking_id).buddy_user_id is not None  # asking changes nothing
+    assert read_booking(site.db, booking_id).buddy_user_id is not None  # asking changes nothing
     done = sipho.post(f"/my/{booking_id}/decline", {})
     assert done.headers["location"] == "/my?notice=declined"
     assert "no longer the buddy" in sipho.client.get(done.headers["location"]).text
-    assert _booking(site, booking_id).buddy_user_id is None
+    assert read_booking(site.db, booking_id).buddy_user_id is None
     assert [m.recipient for m in site.messages("buddy_declined")] == [THANDI]
     # It is no longer his: the same "not found" as anyone else's booking.
     assert sipho.client.get(f"/my/{booking_id}").status_code == 404
@@ -70,25 +62,16 @@ def test_the_volunteer_changes_the_buddy_with_errors_in_words(site: Site) -> Non
     assert mine.status_code == 400 and "You cannot be your own buddy." in mine.text
     # Zodwa is busy: she booked an overlapping shift of another schedule.
     evening = add_schedule(site.db, name="Evening patrol", cron_expr="0 19 * * FRI")
-    with site.db.write() as session:
-        start = datetime(2025, 5, 2, 17, 0, tzinfo=UTC)
-        session.add(
-            Booking(
-                user_id=zodwa.user_id,
-                schedule_id=evening.schedule_id,
-                shift_start=start,
-                shift_end=start + timedelta(hours=3),
-            )
-        )
+    add_booking(site.db, evening, zodwa, datetime(2025, 5, 2, 17, 0, tzinfo=UTC))
     busy = site.post(f"/my/{booking_id}/buddy", {"buddy_phone": "082 123 4570"})
     assert busy.status_code == 409 and 'role="alert"' in busy.text
     assert "already on another shift" in busy.text
-    assert _booking(site, booking_id).buddy_user_id is not None  # still Sipho
+    assert read_booking(site.db, booking_id).buddy_user_id is not None  # still Sipho
     # Sipho is the buddy, not the one who booked: no form for him.
     assert sipho.client.get(f"/my/{booking_id}/buddy", follow_redirects=False).status_code == 303
     cleared = site.post(f"/my/{booking_id}/buddy", {"buddy_name": "Neighbour"})
     assert cleared.headers["location"] == f"/my/{booking_id}?notice=buddy_changed"
-    row = _booking(site, booking_id)
+    row = read_booking(site.db, booking_id)
     assert (row.buddy_user_id, row.buddy_name) == (None, "Neighbour")
     assert [m.recipient for m in site.messages("buddy_removed")] == [SIPHO]
 
@@ -103,13 +86,13 @@ def test_the_buddy_records_their_attendance_and_reports(site: Site) -> None:
     assert "My buddy was there" not in page and "Send report" in page
     done = sipho.post(f"/my/{booking_id}/attendance", {"as_buddy": "1", "attended": "yes"})
     assert done.headers["location"] == f"/my/{booking_id}?notice=attendance"
-    row = _booking(site, booking_id)
+    row = read_booking(site.db, booking_id)
     assert (row.buddy_attended, row.attendance_recorded_at) == (True, None)
     assert "You were there" in sipho.client.get("/my").text
     # A forged form without the buddy flag would record Thandi's attendance: refused.
     forged = sipho.post(f"/my/{booking_id}/attendance", {"attended": "yes"})
     assert forged.status_code == 404
-    assert _booking(site, booking_id).attendance_recorded_at is None
+    assert read_booking(site.db, booking_id).attendance_recorded_at is None
     sent = sipho.post(f"/my/{booking_id}/report", {"severity": "1", "message": "Gate open"})
     assert sent.headers["location"] == f"/my/{booking_id}?notice=report"
 
@@ -138,7 +121,7 @@ def test_home_safe_once_the_shift_has_ended(site: Site) -> None:
     assert done.headers["location"] == f"/my/{booking_id}?notice=safe"
     shown = site.client.get(f"/my/{booking_id}").text
     assert "Home safe: marked" in shown and "Home safe</button>" not in shown
-    assert _booking(site, booking_id).safe_at is not None
+    assert read_booking(site.db, booking_id).safe_at is not None
     assert f'action="/my/{booking_id}/safe"' not in site.client.get("/my").text
     stranger = second_browser(site)
     stranger.log_in(ZODWA, "Zodwa")

@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from watchroster import i18n
 from watchroster.attendance import chart, export, service
 from watchroster.context import AppContext
-from watchroster.csvexport import MEDIA_TYPE, attachment
+from watchroster.csvexport import download
 from watchroster.deps import context_of
 from watchroster.errors import ValidationFailed
 from watchroster.i18n import N_
@@ -137,5 +137,4 @@ async def attendance_csv(request: Request) -> Response:
         figures = await _load(request)
     except ValidationFailed:
         return _bad_period(request)
-    headers = attachment(export.filename(figures))
-    return Response(export.attendance_csv(figures), media_type=MEDIA_TYPE, headers=headers)
+    return download(export.attendance_csv(figures), export.filename(figures))

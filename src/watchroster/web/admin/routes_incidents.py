@@ -22,7 +22,7 @@ from watchroster import i18n
 from watchroster.auth.deps import Principal
 from watchroster.bookings.schemas import first_name, shown_buddy_name
 from watchroster.context import AppContext
-from watchroster.csvexport import MEDIA_TYPE, attachment
+from watchroster.csvexport import download
 from watchroster.deps import context_of
 from watchroster.errors import Conflict, NotFound, ValidationFailed
 from watchroster.incidents import export, service
@@ -183,7 +183,7 @@ async def inbox_csv(request: Request) -> Response:
     except ValidationFailed:
         return _bad_filter(request)
     today = context.clock().astimezone(context.settings.zone).date()
-    return Response(body, media_type=MEDIA_TYPE, headers=attachment(export.filename(today)))
+    return download(body, export.filename(today))
 
 
 def _back_link(form: FormData, report_id: int, done: str) -> str:
