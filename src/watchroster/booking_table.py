@@ -16,6 +16,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from watchroster.db import Base, UTCDateTime, utcnow
 
+_OVERLAP_COLUMNS = ("shift_start", "shift_end", "canceled_at")
+
 
 class Booking(Base):
     __tablename__ = "bookings"
@@ -33,7 +35,9 @@ class Booking(Base):
             postgresql_where=text("canceled_at IS NULL"),
         ),
         Index("ix_bookings_shift_start", "shift_start"),
-        Index("ix_bookings_user_shift", "user_id", "shift_start"),
+        # Overlap checks (`bookings.busy`) read these indexes alone (migration 0010).
+        Index("ix_bookings_user_shift", "user_id", *_OVERLAP_COLUMNS),
+        Index("ix_bookings_buddy_user_id", "buddy_user_id", *_OVERLAP_COLUMNS),
         CheckConstraint("seat >= 1", name="seat"),
     )
 
@@ -42,7 +46,7 @@ class Booking(Base):
     schedule_id: Mapped[int] = mapped_column(ForeignKey("schedules.schedule_id"))
     shift_start: Mapped[datetime] = mapped_column(UTCDateTime)
     shift_end: Mapped[datetime] = mapped_column(UTCDateTime)
-    buddy_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.user_id"), index=True)
+    buddy_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.user_id"))
     buddy_name: Mapped[str | None] = mapped_column(String(100))
     buddy_phone: Mapped[str | None] = mapped_column(String(20))
     attended: Mapped[bool] = mapped_column(Boolean, default=False)
