@@ -124,7 +124,7 @@ def serve(
         log_config=None,
         timeout_graceful_shutdown=20,
         # uvicorn would believe X-Forwarded-For from 127.0.0.1 by default, so any local process
-        # (or a server behind nothing) could pick its client address; `auth.client_ip` alone
+        # (or a server behind nothing) could pick its client address; `watchroster.client_ip` alone
         # decides, from WATCHROSTER_TRUSTED_PROXIES.
         proxy_headers=False,
         # asyncio's own loop, not uvloop: measured under load (64 clients booking), uvloop took

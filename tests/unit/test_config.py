@@ -77,8 +77,8 @@ def test_good_values_are_kept_and_parsed_the_same_way_by_their_users() -> None:
     )
     assert good.default_region == "GB"
     assert good.otp_allowed_regions == "ZA,GB"
-    from watchroster.auth.client_ip import parse_trusted_proxies
     from watchroster.bookings.jobs import reminder_leads
+    from watchroster.client_ip import parse_trusted_proxies
 
     assert [str(net) for net in parse_trusted_proxies(good.trusted_proxies)] == [
         "10.0.0.1/32",

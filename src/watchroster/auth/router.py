@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query, Request, Response
 
 from watchroster import i18n
 from watchroster.auth import service
-from watchroster.auth.client_ip import client_ip
 from watchroster.auth.deps import AdminUser, CurrentUser
 from watchroster.auth.schemas import (
     LoginOut,
@@ -20,6 +19,7 @@ from watchroster.auth.schemas import (
     UserPatch,
     VerifyIn,
 )
+from watchroster.client_ip import client_ip
 from watchroster.context import AppContext
 from watchroster.deps import ClockDep, ContextDep, DbDep, SettingsDep
 from watchroster.errors import Unauthorized

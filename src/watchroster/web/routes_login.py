@@ -18,8 +18,8 @@ from pydantic import ValidationError
 
 from watchroster import i18n
 from watchroster.auth import service
-from watchroster.auth.client_ip import client_ip
 from watchroster.auth.schemas import RegisterIn, VerifyIn
+from watchroster.client_ip import client_ip
 from watchroster.context import AppContext
 from watchroster.deps import context_of
 from watchroster.errors import TooManyRequests, ValidationFailed

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from watchroster.auth.client_ip import resolve_client_ip
+from watchroster.client_ip import resolve_client_ip
 from watchroster.config import Settings
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
