@@ -11,12 +11,17 @@ slot every minute and 64 volunteers with session tokens, start `watchroster serv
    slot is asked for by three consecutive requests of different users, so bookings contend for
    a slot's seats and take seats 1, 2 and 3 (`--seats` chooses the variants).
 
+Each of these runs against a server with one HTTP process (`--workers 1`) and against one with
+serve's default (one per CPU), one after the other (issue #14 §1: `--workers` chooses); `--runs`
+repeats the whole set and the report shows medians.
+
 wrk is a C load generator, so the generator is not the bottleneck (its /healthz figure shows
 what it can drive). After each booking run the database is checked: one booking row and one
-confirmation per 201, no slot holding more bookings than seats. The figure that counts is the
-ratio booking/healthz throughput.
+confirmation per 201, no slot holding more bookings than seats. The figures that count are the
+ratios booking/healthz throughput and default workers/one worker.
 
-    uv run python -m bench.bench_booking [--duration 10] [--connections 64] [--seats 1,3]
+    uv run python -m bench.bench_booking [--duration 10] [--connections 64] [--seats 1,3] \
+        [--workers 1,default] [--runs 3]
 
 Needs `wrk` (`apt-get install -y wrk`) and, for PostgreSQL, a server at --pg-url.
 """
@@ -31,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -96,9 +101,13 @@ end
 """
 
 
+DEFAULT_WORKERS = "default"
+
+
 @dataclass
 class Result:
     database: str
+    workers: str  # "1", or "default" (serve's own choice: one per CPU)
     endpoint: str
     requests: int
     seconds: float
@@ -111,11 +120,16 @@ class Result:
         return self.requests / self.seconds
 
 
-def seed(url: str, seat_counts: list[int]) -> tuple[dict[int, int], list[str]]:
-    """Add a one-minute-slot schedule per number of seats and USERS volunteers with tokens (to a
-    migrated DB): {seats: schedule id}, tokens."""
+def bench_phone(index: int) -> str:
+    """The number of the `index`th volunteer `seed` adds."""
+    return f"+2782{7000000 + index:07d}"
+
+
+def seed(url: str, seat_counts: list[int], users: int = USERS) -> tuple[dict[int, int], list[str]]:
+    """Add a one-minute-slot schedule per number of seats and `users` volunteers with tokens (to
+    a migrated DB): {seats: schedule id}, tokens."""
     db = Database(url)
-    tokens = [new_session_token() for _ in range(USERS)]
+    tokens = [new_session_token() for _ in range(users)]
     now = datetime.now(UTC)
     with db.write() as session:
         schedules = {
@@ -130,7 +144,7 @@ def seed(url: str, seat_counts: list[int]) -> tuple[dict[int, int], list[str]]:
         }
         session.add_all(schedules.values())
         for index, token in enumerate(tokens):
-            user = User(phone=f"+2782{7000000 + index:07d}", name=f"Bench {index}")
+            user = User(phone=bench_phone(index), name=f"Bench {index}")
             session.add(user)
             session.flush()
             token_hash = keyed_hash(SECRET_KEY, TOKEN_PURPOSE, token)
@@ -164,10 +178,11 @@ def run_wrk(args: argparse.Namespace, base_url: str, script: Path, *extra: str) 
     return parsed
 
 
-def to_result(database: str, endpoint: str, raw: dict[str, int]) -> Result:
+def to_result(database: str, workers: str, endpoint: str, raw: dict[str, int]) -> Result:
     errors = sum(raw[key] for key in ("connect", "read", "write", "status", "timeout"))
     return Result(
         database=database,
+        workers=workers,
         endpoint=endpoint,
         requests=raw["requests"],
         seconds=raw["duration_us"] / 1e6,
@@ -229,6 +244,19 @@ def bench_database(args: argparse.Namespace, name: str, url: str) -> list[Result
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
     schedule_ids, tokens = seed(url, args.seats)
     write_scripts(workdir, schedule_ids, tokens, args.threads)
+    results = []
+    for run in range(1, args.runs + 1):
+        for workers in args.workers:
+            print(f"  {name}, run {run}, workers {workers}:")
+            results += bench_server(args, name, url, workers, workdir)
+    shutil.rmtree(workdir, ignore_errors=True)
+    return results
+
+
+def bench_server(
+    args: argparse.Namespace, name: str, url: str, workers: str, workdir: Path
+) -> list[Result]:
+    """/healthz, then each booking variant, against one server started with `workers`."""
     server_env = {
         "WATCHROSTER_SECRET_KEY": SECRET_KEY,
         "WATCHROSTER_LOG_LEVEL": args.log_level,
@@ -237,7 +265,8 @@ def bench_database(args: argparse.Namespace, name: str, url: str) -> list[Result
     # Slots start tomorrow, aligned to the minute; the warm-up takes the slots a year later.
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).replace(second=0, microsecond=0)
     base = int(tomorrow.timestamp())
-    with server_process(url, server_env) as base_url:
+    count = None if workers == DEFAULT_WORKERS else int(workers)
+    with server_process(url, server_env, workers=count) as base_url:
         warm = argparse.Namespace(**{**vars(args), "duration": 2})
         run_wrk(warm, f"{base_url}/healthz", workdir / "healthz.lua")
         for seats in args.seats:
@@ -245,42 +274,56 @@ def bench_database(args: argparse.Namespace, name: str, url: str) -> list[Result
             run_wrk(warm, base_url, script, str(base + 366 * 86400))
             time.sleep(2)  # the warm-up's last requests finish; only measured runs are counted
             clear_bookings(url)
-        results = [
-            to_result(
-                name, "GET /healthz", run_wrk(args, f"{base_url}/healthz", workdir / "healthz.lua")
-            )
-        ]
+        health = run_wrk(args, f"{base_url}/healthz", workdir / "healthz.lua")
+        results = [to_result(name, workers, "GET /healthz", health)]
         for seats in args.seats:
             script = workdir / f"booking-{seats}.lua"
-            booking = to_result(
-                name, f"POST /bookings {seats}", run_wrk(args, base_url, script, str(base))
-            )
+            raw = run_wrk(args, base_url, script, str(base))
+            booking = to_result(name, workers, f"POST /bookings {seats}", raw)
             created = booking.requests - booking.errors
-            print(f"  {name}: {check_database(url, created, args.connections, seats)}")
+            print(f"    {check_database(url, created, args.connections, seats)}")
             clear_bookings(url)  # the next variant books the same minutes for the same users
             results.append(booking)
-    shutil.rmtree(workdir, ignore_errors=True)
+    for result in results:
+        print(f"    {result.endpoint:<18} {result.rate:>7.0f} req/s, p99 {result.p99_ms:.1f} ms")
     return results
 
 
+def median_of(results: list[Result]) -> Result:
+    """The run with the median throughput (its own latencies and errors, not a mix of runs);
+    the errors are those of every run, so none is hidden."""
+    ordered = sorted(results, key=lambda result: result.rate)
+    middle = ordered[(len(ordered) - 1) // 2]
+    return replace(middle, errors=sum(result.errors for result in results))
+
+
 def report(results: list[Result]) -> None:
-    """The table, then each booking run's throughput against its database's /healthz."""
+    """Medians per (database, workers, endpoint), each booking figure against its server's
+    /healthz, and the default workers against one."""
+    groups: dict[tuple[str, str, str], list[Result]] = {}
+    for result in results:
+        groups.setdefault((result.database, result.workers, result.endpoint), []).append(result)
+    medians = {key: median_of(runs) for key, runs in groups.items()}
     print(
-        f"{'database':<11} {'endpoint (seats)':<18} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'errors':>7}"
+        f"{'database':<11} {'workers':<8} {'endpoint (seats)':<18} {'req/s':>9} {'p50 ms':>8} "
+        f"{'p99 ms':>8} {'errors':>7}  runs (req/s)"
     )
-    for result in results:
+    for (database, workers, endpoint), result in medians.items():
+        runs = ", ".join(f"{run.rate:.0f}" for run in groups[(database, workers, endpoint)])
         print(
-            f"{result.database:<11} {result.endpoint:<18} {result.rate:>9.0f} "
-            f"{result.p50_ms:>8.1f} {result.p99_ms:>8.1f} {result.errors:>7}"
+            f"{database:<11} {workers:<8} {endpoint:<18} {result.rate:>9.0f} "
+            f"{result.p50_ms:>8.1f} {result.p99_ms:>8.1f} {result.errors:>7}  {runs}"
         )
-    health: dict[str, Result] = {}
-    for result in results:
-        if result.endpoint == "GET /healthz":
-            health[result.database] = result
+    for (database, workers, endpoint), result in medians.items():
+        if endpoint == "GET /healthz":
             continue
-        ratio = result.rate / health[result.database].rate
-        print(f"{result.database}: {result.endpoint} seat(s)/healthz throughput = {ratio:.0%}")
+        health = medians[(database, workers, "GET /healthz")]
+        line = f"{database}, workers {workers}: {endpoint} seat(s)/healthz = "
+        line += f"{result.rate / health.rate:.0%}"
+        single = medians.get((database, "1", endpoint))
+        if workers != "1" and single is not None:
+            line += f"; against one worker {result.rate / single.rate:.2f}x"
+        print(line)
 
 
 def seat_counts(text: str) -> list[int]:
@@ -288,6 +331,13 @@ def seat_counts(text: str) -> list[int]:
     if not counts or any(not 1 <= count <= 50 for count in counts):
         raise argparse.ArgumentTypeError("seats: numbers 1..50, comma-separated")
     return counts
+
+
+def worker_choices(text: str) -> list[str]:
+    choices = [part.strip() for part in text.split(",") if part.strip()]
+    if not choices or any(not (c == DEFAULT_WORKERS or c.isdigit()) for c in choices):
+        raise argparse.ArgumentTypeError("workers: numbers or 'default', comma-separated")
+    return choices
 
 
 def main() -> None:
@@ -304,6 +354,13 @@ def main() -> None:
         default=[1, 3],
         help="booking variants: seats per slot (and clients per slot), e.g. 1,3",
     )
+    parser.add_argument(
+        "--workers",
+        type=worker_choices,
+        default=["1", DEFAULT_WORKERS],
+        help="servers to compare: HTTP processes, or 'default' (one per CPU), e.g. 1,default",
+    )
+    parser.add_argument("--runs", type=int, default=1, help="repeat the set; medians reported")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install -y wrk")

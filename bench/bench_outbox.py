@@ -8,6 +8,11 @@ run, `--skip-postgres` without PostgreSQL). Every run uses throwaway databases.
   file's `sent_at` minus the wall-clock time just before its write transaction began (so the
   commit itself is included). Also measured with the commit hook removed, which is what a
   message committed by another process sees: only the poll (`outbox_poll_seconds` = 1 s).
+* Latency through `watchroster serve --workers 2` (issue #14 §1): the commits happen in the HTTP
+  processes (POST /bookings, whose confirmation wakes the dispatcher, one volunteer per request,
+  over fresh connections so both processes take part; login codes never wake it, see
+  `auth.service`) and the dispatcher runs in the worker process, woken through the
+  `ProcessBell`; each latency is `sent_at` minus the time just before the request was sent.
 * Throughput: a no-op provider, N messages queued up front, dispatchers run until idle: one on
   SQLite, then 1 and 3 processes on PostgreSQL (messages/s of wall time).
 """
@@ -19,14 +24,16 @@ import json
 import multiprocessing
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from multiprocessing.synchronize import Event
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy import func, select
 
-from bench.common import throwaway_database
+from bench.bench_booking import SECRET_KEY, bench_phone, seed
+from bench.common import server_process, throwaway_database
 from watchroster.clock import system_clock
 from watchroster.config import Settings
 from watchroster.context import AppContext
@@ -138,6 +145,67 @@ def latency_line(label: str, latencies: list[float]) -> str:
     )
 
 
+def measure_serve_latency(kind: str, *, rate: float, seconds: float, workers: int) -> list[float]:
+    """Seconds from request to send, through a real `serve --workers N` (see the docstring)."""
+    count = int(rate * seconds)
+    with throwaway_database(kind) as url, tempfile.TemporaryDirectory() as directory:
+        message_file = Path(directory) / "messages.jsonl"
+        schedule_ids, tokens = seed(url, [1], users=count)
+        env = {
+            "WATCHROSTER_SECRET_KEY": SECRET_KEY,
+            "WATCHROSTER_MESSAGE_BACKEND": "file",
+            "WATCHROSTER_MESSAGE_FILE": str(message_file),
+        }
+        with server_process(url, env, worker=True, workers=workers) as base_url:
+            time.sleep(0.5)  # the worker process's first round is over: it waits on its poll
+            asked = book_steadily(base_url, schedule_ids[1], tokens, rate=rate)
+            sent = wait_for_recipients(message_file, set(asked), timeout=15)
+    return [(sent[phone] - at).total_seconds() for phone, at in asked.items()]
+
+
+def book_steadily(
+    base_url: str, schedule_id: int, tokens: list[str], *, rate: float
+) -> dict[str, datetime]:
+    """One booking per token (each its own volunteer and minute) at `rate` per second:
+    {the volunteer's number: when the request was sent}. Each confirmation wakes the worker."""
+    asked: dict[str, datetime] = {}
+    first_slot = (datetime.now(UTC) + timedelta(days=1)).replace(second=0, microsecond=0)
+    next_at = time.monotonic()
+    for index, token in enumerate(tokens):
+        time.sleep(max(0.0, next_at - time.monotonic()))
+        body = {
+            "schedule_id": schedule_id,
+            "start_time": (first_slot + timedelta(minutes=index)).isoformat(),
+        }
+        before = datetime.now(UTC)
+        # A new connection each time, so the kernel spreads them over the HTTP processes.
+        response = httpx.post(
+            f"{base_url}/bookings",
+            json=body,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+        response.raise_for_status()
+        asked[bench_phone(index)] = before
+        next_at += 1 / rate
+    return asked
+
+
+def wait_for_recipients(path: Path, phones: set[str], timeout: float) -> dict[str, datetime]:
+    deadline = time.monotonic() + timeout
+    while True:
+        sent = {}
+        if path.exists():
+            for line in path.read_text().splitlines():
+                record = json.loads(line)
+                sent[record["recipient"]] = datetime.fromisoformat(record["sent_at"])
+        if phones <= sent.keys():
+            return sent
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{len(phones - sent.keys())} message(s) not sent in {timeout} s")
+        time.sleep(0.05)
+
+
 # --- throughput ------------------------------------------------------------------------------
 
 
@@ -234,6 +302,11 @@ def main() -> None:
     for kind in kinds:
         latencies = measure_latency(kind, rate=5, seconds=seconds, hooked=False)
         print(latency_line(f"  {kind}, poll only (commit from another process)", latencies))
+
+    print("\ncommit-to-send latency through `serve --workers 2`, 20 bookings/s:")
+    for kind in kinds:
+        latencies = measure_serve_latency(kind, rate=20, seconds=seconds, workers=2)
+        print(latency_line(f"  {kind}, HTTP process → worker process", latencies))
 
     print(f"\ndispatcher throughput, no-op provider, {messages} messages:")
     for batch_size in (20, 100):

@@ -77,9 +77,11 @@ def server_process(
     worker: bool = False,
     cwd: Path | None = None,
     log_file: Path | None = None,
+    workers: int | None = None,
 ) -> Iterator[str]:
-    """`watchroster serve` (`--no-worker` unless `worker`) in its own process (one uvicorn
-    worker); yields its URL. `log_file` takes the server's output instead of the console."""
+    """`watchroster serve` (`--no-worker` unless `worker`) in its own process, with `workers`
+    HTTP processes (None: serve's default, one per CPU); yields its URL. `log_file` takes the
+    server's output instead of the console."""
     port = free_port()
     env = {
         **os.environ,
@@ -90,6 +92,8 @@ def server_process(
     command = [sys.executable, "-m", "watchroster", "serve", "--port", str(port)]
     if not worker:
         command.append("--no-worker")
+    if workers is not None:
+        command += ["--workers", str(workers)]
     with contextlib.ExitStack() as stack:
         output = stack.enter_context(log_file.open("wb")) if log_file is not None else None
         process = subprocess.Popen(command, env=env, cwd=cwd, stdout=output, stderr=output)

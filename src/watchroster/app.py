@@ -67,7 +67,10 @@ def create_app(
     db: Database | None = None,
     clock: Clock = system_clock,
     background: BackgroundStarter | None = None,
+    checkpoints: bool = True,
 ) -> FastAPI:
+    """The app; `background` starts with it (the embedded worker), and `checkpoints` runs
+    SQLite's WAL checkpoints in a thread (off where another process runs them, see `serving`)."""
     settings = settings or get_settings()
     settings.check_production_safety()
     context = AppContext(settings=settings, db=db or Database(settings.database_url), clock=clock)
@@ -83,7 +86,7 @@ def create_app(
         # several such calls. Measured at 64 clients on SQLite: 5 ms → 400-440 req/s, p99
         # ~220 ms; 0.2 ms → 555 req/s, p99 144 ms (PostgreSQL 257-319 → 363-389 req/s).
         sys.setswitchinterval(GIL_SWITCH_INTERVAL_SECONDS)
-        stop_checkpoints = start_checkpoints(context.db)
+        stop_checkpoints = start_checkpoints(context.db) if checkpoints else lambda: None
         stop = background(context) if background else None
         try:
             yield

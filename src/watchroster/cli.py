@@ -19,7 +19,7 @@ from watchroster.outbox.cli import outbox_app, worker_command
 from watchroster.schedules.cli import schedules_app
 
 if TYPE_CHECKING:
-    from watchroster.app import BackgroundStarter
+    from watchroster.config import Settings
     from watchroster.db import Database
 
 app = typer.Typer(
@@ -32,9 +32,6 @@ app.command("worker")(worker_command)
 app.command("backup")(backup_command)
 app.command("restore")(restore_command)
 
-# The commands that run the periodic jobs the features define.
-_RUNS_JOBS = frozenset({"serve", "worker"})
-
 
 @app.callback()
 def _start(context: typer.Context) -> None:
@@ -45,8 +42,9 @@ def _start(context: typer.Context) -> None:
     if gc.isenabled():
         gc.disable()
         context.call_on_close(gc.enable)
-    # Only for `serve` and `worker`: gathering the jobs imports every feature (~0.2 s).
-    if context.invoked_subcommand in _RUNS_JOBS:
+    # `worker` runs the features' periodic jobs (`serve` gathers them itself, see
+    # `_prepare_long_run`): gathering them imports every feature (~0.2 s).
+    if context.invoked_subcommand == "worker":
         from watchroster.outbox.jobs import install_jobs
         from watchroster.periodic import periodic_jobs
 
@@ -93,56 +91,41 @@ def demo() -> None:
 def serve(
     host: str | None = typer.Option(None, help="Address to bind (default WATCHROSTER_HOST)."),
     port: int | None = typer.Option(None, help="Port (default WATCHROSTER_PORT)."),
+    workers: int | None = typer.Option(
+        None,
+        min=1,
+        help="HTTP processes (default WATCHROSTER_WORKERS: the number of CPUs).",
+    ),
     worker: bool = typer.Option(
-        True, "--worker/--no-worker", help="Run the message dispatcher and jobs in this process."
+        True, "--worker/--no-worker", help="Run the message dispatcher and jobs (once)."
     ),
 ) -> None:
-    """Serve the HTTP API (with the embedded worker unless --no-worker)."""
-    import uvicorn
-
-    from watchroster.app import create_app
+    """Serve the HTTP API (with the message dispatcher and jobs unless --no-worker)."""
+    from watchroster import serving
     from watchroster.config import get_settings
-    from watchroster.logs import configure_logging
-    from watchroster.startup import open_ready_database
 
     settings = get_settings()
+    count = serving.worker_count(settings, workers)
+    address = (host or settings.host, port or settings.port)
+    if count == 1:
+        _prepare_long_run(settings)
+        serving.serve_one(settings, *address, embedded_worker=worker)
+        return
+    with serving.shared_metrics_directory():  # before prometheus_client is imported
+        _prepare_long_run(settings)
+        status = serving.serve_many(settings, *address, count, embedded_worker=worker)
+    raise typer.Exit(status)
+
+
+def _prepare_long_run(settings: Settings) -> None:
+    """Logging, and the periodic jobs the features define (gathering them imports every
+    feature, ~0.2 s: only `serve` and `worker` need them)."""
+    from watchroster.logs import configure_logging
+    from watchroster.outbox.jobs import install_jobs
+    from watchroster.periodic import periodic_jobs
+
     configure_logging(settings.log_level, settings.log_format)
-    db = open_ready_database(settings)
-    background = _embedded_worker() if worker else None
-    application = create_app(settings, db=db, background=background)
-    # What exists now (modules, routes, schemas) lives as long as the process: frozen, a full
-    # collection no longer walks its ~135k objects (measured 75-100 ms each under load; booking
-    # at 64 clients went from 1.5-1.9k req/s, p99 108-126 ms, to 1.9-2.4k req/s, p99 42-57 ms).
-    # No gc.collect() first: it found 10 garbage objects among ~143k and cost a full pass
-    # (~0.1 s, 0.3 s on a busy machine) of the time to the first answer (issue #14 §3).
-    gc.freeze()
-    gc.enable()  # off since the command started (`_start`)
-    uvicorn.run(
-        application,
-        host=host or settings.host,
-        port=port or settings.port,
-        log_config=None,
-        timeout_graceful_shutdown=20,
-        # uvicorn would believe X-Forwarded-For from 127.0.0.1 by default, so any local process
-        # (or a server behind nothing) could pick its client address; `watchroster.client_ip` alone
-        # decides, from WATCHROSTER_TRUSTED_PROXIES.
-        proxy_headers=False,
-        # asyncio's own loop, not uvloop: measured under load (64 clients booking), uvloop took
-        # one waiting connection per loop iteration, so the last of 64 new connections waited
-        # 1-2 s for its first response (p99 0.5-1.1 s); asyncio accepts them all at once
-        # (p99 83-97 ms) at the same throughput.
-        loop="asyncio",
-        # No WebSocket endpoints: "auto" would import the websockets package at every start.
-        ws="none",
-    )
-    db.dispose()
-
-
-def _embedded_worker() -> BackgroundStarter | None:
-    """The dispatcher and job runner for `serve`, in a thread of the API process."""
-    from watchroster.outbox.worker import start_embedded
-
-    return start_embedded
+    install_jobs(periodic_jobs())
 
 
 def main() -> None:

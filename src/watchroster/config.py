@@ -6,6 +6,7 @@ while any of those defaults would be unsafe, and names the setting to fix.
 
 from __future__ import annotations
 
+import os
 import zoneinfo
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +23,16 @@ DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production"  # noqa: S105 - 
 
 Environment = Literal["development", "production"]
 MessageBackend = Literal["console", "file", "twilio", "whatsapp"]
+
+
+MAX_WORKERS = 64
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (a container's or `taskset`'s share, not the host's)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 class SettingsError(ValueError):
@@ -64,6 +75,8 @@ class Settings(BaseSettings):
     # Where people reach the service: links in messages and calendar URLs are built on it.
     public_url: str = "http://127.0.0.1:8000"
     port: int = Field(default=8000, ge=1, le=65535)
+    # HTTP processes of `serve` (`serving`): by default one per CPU this process may use.
+    workers: int = Field(default_factory=lambda: usable_cpus(), ge=1, le=MAX_WORKERS)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["plain", "json"] = "plain"
     # Bodies larger than this get 413 before any parsing happens.

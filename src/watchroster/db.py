@@ -29,17 +29,21 @@ with `NestedWrite`, see `_Writers`):
 SQLite is configured for a concurrent web server: WAL, a busy timeout, foreign keys, and write
 transactions that take the write lock at BEGIN (`BEGIN IMMEDIATE`). A deferred BEGIN that reads and
 then writes fails at once with "database is locked" when another writer holds the lock, whatever the
-busy timeout says. Inside one process, writers are also queued on a lock of our own: SQLite's busy
-handler is unfair and lets unlucky writers wait a second or more, a plain mutex does not.
+busy timeout says. Writers are also queued on locks of our own: SQLite's busy handler is unfair and
+lets unlucky writers wait a second or more. Inside one process a plain mutex queues them; across
+processes (`serve --workers N`, a CLI command beside it) an flock on a file next to the database
+(`writelock`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData, String, create_engine, event
@@ -50,6 +54,7 @@ from sqlalchemy.types import TypeDecorator
 from starlette.concurrency import run_in_threadpool
 
 from watchroster.rawsql import RawTransaction, decode_instant, encode_instant
+from watchroster.writelock import ProcessWriteLock, write_lock_path
 
 T = TypeVar("T")
 
@@ -201,15 +206,18 @@ class NestedWrite(RuntimeError):
 class _Writers:
     """Who may open a write scope now.
 
-    On SQLite, one writer at a time per process on a plain (not re-entrant) mutex, see the
-    module docstring. Nothing ever takes it twice: a scope inside a scope is refused
-    (`NestedWrite`), and `run_write`, which takes the mutex before running its work inline,
-    lends it to that work's write scopes instead of them taking it again. Per thread, because
-    the mutex belongs to a thread: scopes are synchronous, so they never span an `await`.
+    On SQLite, one writer at a time per process on a plain (not re-entrant) mutex, and for a file
+    one process at a time on `writelock` (taken while holding the mutex, so at most one thread
+    per process waits for it); see the module docstring. Nothing ever takes them twice: a scope
+    inside a scope is refused (`NestedWrite`), and `run_write`, which takes them before running
+    its work inline, lends them to that work's write scopes instead of them taking them again.
+    Per thread, because the mutex belongs to a thread: scopes are synchronous, so they never span
+    an `await`.
     """
 
-    def __init__(self, *, exclusive: bool) -> None:
+    def __init__(self, *, exclusive: bool, across_processes: ProcessWriteLock | None) -> None:
         self._lock = threading.Lock() if exclusive else None
+        self._file_lock = across_processes
         self._local = threading.local()
 
     @contextmanager
@@ -217,31 +225,68 @@ class _Writers:
         local = self._local
         if getattr(local, "open", False):
             raise NestedWrite("a write scope is already open on this thread; use that one")
-        lock = None if getattr(local, "lent", False) else self._lock
-        if lock is not None:
-            lock.acquire()
+        taking = not getattr(local, "lent", False)
+        if taking:
+            self._acquire()
         local.open = True
         try:
             yield
         finally:
             local.open = False
-            if lock is not None:
-                lock.release()
+            if taking:
+                self._release()
+
+    def _acquire(self) -> None:
+        if self._lock is None:
+            return
+        self._lock.acquire()
+        if self._file_lock is not None:
+            try:
+                self._file_lock.acquire()
+            except BaseException:
+                self._lock.release()
+                raise
+
+    def _release(self) -> None:
+        if self._lock is None:
+            return
+        if self._file_lock is not None:
+            self._file_lock.release()
+        self._lock.release()
+
+    def acquire(self) -> None:
+        """Take the locks, waiting as long as it takes (from a helper thread: `lend_taken`)."""
+        self._acquire()
+
+    def release_if_taken(self, taking: asyncio.Future[None]) -> None:
+        if not taking.cancelled() and taking.exception() is None:
+            self._release()
+
+    def lend_taken(self) -> None:
+        """Lend the locks another thread took (`acquire`) to this thread's write scopes; a
+        plain mutex and an flock may be released by any thread."""
+        self._local.lent = True
 
     def lend(self) -> bool:
-        """Take the mutex without waiting, for work run inline on this thread (False: taken,
-        or no mutex). The work's write scopes use it; `end_loan` gives it back."""
+        """Take the locks without waiting, for work run inline on this thread (False: one is
+        taken, or there are none). The work's write scopes use them; `end_loan` gives them back."""
         if self._lock is None or getattr(self._local, "open", False):
             return False
         if not self._lock.acquire(blocking=False):
+            return False
+        if self._file_lock is not None and not self._file_lock.acquire(blocking=False):
+            self._lock.release()  # another process writes: wait for it in a thread, not here
             return False
         self._local.lent = True
         return True
 
     def end_loan(self) -> None:
         self._local.lent = False
-        assert self._lock is not None
-        self._lock.release()
+        self._release()
+
+    def close(self) -> None:
+        if self._file_lock is not None:
+            self._file_lock.close()
 
 
 class Database:
@@ -255,7 +300,16 @@ class Database:
         write_engine = self.engine.execution_options(watchroster_write=True)
         self._read_sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(bind=write_engine, expire_on_commit=False)
-        self._writers = _Writers(exclusive=self.is_sqlite)
+        self._writers = _Writers(
+            exclusive=self.is_sqlite, across_processes=self._process_write_lock()
+        )
+
+    def _process_write_lock(self) -> ProcessWriteLock | None:
+        """The cross-process writer lock of a SQLite file (None: PostgreSQL, or in memory)."""
+        database = self.engine.url.database
+        if not self.is_sqlite or self.is_memory or not database:
+            return None
+        return ProcessWriteLock(write_lock_path(Path(database)))
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -320,15 +374,34 @@ class Database:
         return await run_in_threadpool(work, *args)
 
     async def run_write(self, work: Callable[..., T], *args: Any) -> T:
-        """Run a write transaction from an async endpoint: inline on the event loop when the
-        SQLite write lock is free (no thread hop), else in the thread pool, so the loop never
-        waits for another thread's transaction. PostgreSQL writes always take the pool."""
-        if self._writers.lend():
-            try:  # the work's write scope uses the lock taken here (see `_Writers`)
-                return work(*args)
-            finally:
-                self._writers.end_loan()
-        return await run_in_threadpool(work, *args)
+        """Run a write transaction from an async endpoint. On SQLite, inline on the event loop
+        (no thread hop) once the write locks are ours: at once when they are free, else after a
+        helper thread has waited for them, so the loop never waits for another thread's (or
+        process's) transaction. Running the work in a thread instead stretched every locked
+        stretch by sharing the GIL with the loop, and other processes waited that much longer
+        (measured, 2 processes booking: 0.9x one process's rate, inline after waiting: see
+        `bench/bench_booking.py` in docs/architecture.md). PostgreSQL writes take the pool."""
+        if not self.is_sqlite:
+            return await run_in_threadpool(work, *args)
+        if not self._writers.lend():
+            await self._wait_for_writers()
+        try:  # the work's write scope uses the locks taken here (see `_Writers`)
+            return work(*args)
+        finally:
+            self._writers.end_loan()
+
+    async def _wait_for_writers(self) -> None:
+        """Take the write locks from a helper thread and lend them to this (the loop's) thread."""
+        loop = asyncio.get_running_loop()
+        taking = loop.run_in_executor(None, self._writers.acquire)
+        try:
+            await asyncio.shield(taking)
+        except asyncio.CancelledError:
+            # Nobody will run the work: give the locks back as soon as the thread has them.
+            taking.add_done_callback(self._writers.release_if_taken)
+            raise
+        self._writers.lend_taken()
 
     def dispose(self) -> None:
         self.engine.dispose()
+        self._writers.close()

@@ -45,8 +45,9 @@ class GroupCommit:
         self._db = db
         # Per event loop: tests may drive one app from several loops.
         self._pending: dict[asyncio.AbstractEventLoop, list[_Item[Any]]] = {}
-        # The loop keeps only weak references to tasks; these must not vanish mid-commit.
-        self._committing: set[asyncio.Task[None]] = set()
+        # The loops whose committer task runs; the loop keeps only weak references to tasks,
+        # so they are kept here too, or they could vanish mid-commit.
+        self._committers: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
 
     async def run(self, work: Work[T]) -> T:
         """The result of `work`, once its transaction has committed; or its exception."""
@@ -54,31 +55,36 @@ class GroupCommit:
             return await run_in_threadpool(self._alone, work)
         loop = asyncio.get_running_loop()
         item: _Item[T] = _Item(work, loop.create_future())
-        pending = self._pending.setdefault(loop, [])
-        pending.append(item)
-        if len(pending) == 1:  # the first of this batch schedules its commit
-            loop.call_soon(self._start_batch, loop)
+        self._pending.setdefault(loop, []).append(item)
+        if loop not in self._committers:
+            # Started on the next turn of the loop, so what arrives in this turn joins the batch.
+            task = loop.create_task(self._commit_pending(loop))
+            self._committers[loop] = task
         return await item.future
 
     def _alone(self, work: Work[T]) -> T:
         with self._db.raw_write() as transaction:
             return work(transaction)
 
-    def _start_batch(self, loop: asyncio.AbstractEventLoop) -> None:
-        pending = self._pending.pop(loop, [])
-        batch, rest = pending[:MAX_BATCH], pending[MAX_BATCH:]
-        if rest:  # the rest is the next batch, so the loop is never held for long
-            self._pending[loop] = rest
-            loop.call_soon(self._start_batch, loop)
-        metrics.GROUP_COMMIT_BATCH.observe(len(batch))
-        task = loop.create_task(self._commit(batch))
-        self._committing.add(task)
-        task.add_done_callback(self._committing.discard)
+    async def _commit_pending(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Commit batches one after the other until nothing waits. One at a time: while a batch
+        waits for the write lock (held by another process, or a thread), what arrives meanwhile
+        joins the next batch instead of a second batch waiting beside it."""
+        try:
+            while pending := self._pending.pop(loop, []):
+                batch, rest = pending[:MAX_BATCH], pending[MAX_BATCH:]
+                if rest:  # the next batch: the loop is never held for long by one
+                    self._pending[loop] = rest
+                metrics.GROUP_COMMIT_BATCH.observe(len(batch))
+                await self._commit(batch)
+                await asyncio.sleep(0)  # let the batch's requests answer before the next one
+        finally:
+            del self._committers[loop]
 
     async def _commit(self, batch: list[_Item[Any]]) -> None:
         try:
-            # Inline when the write lock is free, else in a thread (see `Database.run_write`);
-            # the batch's `raw_write` uses the lock `run_write` took, never takes it again.
+            # Inline on the loop once the write lock is ours (see `Database.run_write`); the
+            # batch's `raw_write` uses the lock `run_write` took, never takes it again.
             await self._db.run_write(self._write_batch, batch)
         except Exception as exc:  # BEGIN or COMMIT failed: none of the batch was written
             for item in batch:

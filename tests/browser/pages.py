@@ -84,6 +84,8 @@ class Audit:
 
     def __call__(self, page: Page, label: str) -> None:
         page.wait_for_load_state("load")
+        # A page mid-htmx-request is dimmed (`.htmx-request`); audit it once the answer is in.
+        expect(page.locator(".htmx-request")).to_have_count(0)
         safe = re.sub(r"[^A-Za-z0-9_-]+", "-", f"{self.test_name}-{len(self.taken):02d}-{label}")
         path = self.directory / f"{safe}.png"
         page.screenshot(path=path)

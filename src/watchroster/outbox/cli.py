@@ -9,7 +9,6 @@ from __future__ import annotations
 import gc
 import json
 import signal
-from types import FrameType
 from typing import Annotated
 
 import typer
@@ -17,24 +16,12 @@ import typer
 outbox_app = typer.Typer(help="Inspect and retry queued messages.", no_args_is_help=True)
 
 
-class _StopSignal:
-    """Set by SIGTERM/SIGINT. A plain attribute on purpose: see `worker.run_foreground`."""
-
-    received: int | None = None
-
-    def handle(self, signum: int, _frame: FrameType | None) -> None:
-        self.received = signum
-
-    def requested(self) -> bool:
-        return self.received is not None
-
-
 def worker_command() -> None:
     """Run the message dispatcher and periodic jobs (scale-out mode); SIGTERM drains and exits 0."""
     from watchroster.config import get_settings
     from watchroster.context import AppContext
     from watchroster.logs import configure_logging
-    from watchroster.outbox.worker import Worker, run_foreground
+    from watchroster.outbox.worker import StopSignal, Worker, run_foreground
     from watchroster.startup import open_ready_database
 
     settings = get_settings()
@@ -46,7 +33,7 @@ def worker_command() -> None:
         typer.echo(f"cannot start the worker: {exc}", err=True)
         raise typer.Exit(2) from exc
     gc.enable()  # off while the command started (`watchroster.cli`): the worker runs for long
-    stop = _StopSignal()
+    stop = StopSignal()
     signal.signal(signal.SIGTERM, stop.handle)
     signal.signal(signal.SIGINT, stop.handle)
     run_foreground(worker, stop.requested)

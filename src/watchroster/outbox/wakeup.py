@@ -1,14 +1,21 @@
 """Waking the dispatcher when a commit in this process queued a message.
 
 Queueing registers `ring` with `db.after_commit`, so the dispatcher is woken only once the row is
-committed (never for a rolled-back one, which it could not see yet) and a login code leaves
-within milliseconds instead of at the next poll. The bell is per process: `watchroster serve`
+committed (never for a rolled-back one, which it could not see yet) and a booking's confirmation
+leaves within milliseconds instead of at the next poll. (Login codes are queued without a ring on
+purpose and wait for the poll, see `auth.service`.) The bell is per process: `watchroster serve`
 has one database, and a listener woken by another database's commit (only tests have several)
-merely looks at its outbox early. Messages committed by other processes are found by the poll.
+merely looks at its outbox early.
+
+`serve --workers N` dispatches in a process of its own: a `ProcessBell` carries each ring from
+the HTTP processes to it. Messages committed by any other process (a CLI command, another
+machine) are found by the poll.
 """
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 from collections.abc import Callable
 
@@ -48,3 +55,51 @@ def ring_after_commit(scope: Session | RawTransaction) -> None:
 def ring() -> None:
     for listener in listeners():
         listener()
+
+
+class ProcessBell:
+    """Rings from the processes of one `serve` to its worker process: a datagram socket pair
+    made before they fork, so every process holds both ends and needs no path or port.
+
+    A ring is one byte that is never waited for: when the queue is full, rings are already
+    waiting, and one is enough. Measured with bench/bench_outbox.py (commit to send through a
+    second process): see that script."""
+
+    def __init__(self) -> None:
+        self._ring_end, self._listen_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._ring_end.setblocking(False)
+
+    def ring(self) -> None:
+        # OSError: the queue is full (rings are waiting) or no one reads now (the poll covers it)
+        with contextlib.suppress(OSError):
+            self._ring_end.send(b"!")
+
+    def ring_from_commits(self) -> None:
+        """In an HTTP process: ring after every commit here that queued a message."""
+        self._listen_end.close()
+        listen(self.ring)
+
+    def forward_to(self, listener: Listener) -> Callable[[], None]:
+        """In the worker process: call `listener` for every ring, from a thread of its own,
+        until the returned function is called."""
+        stopping = threading.Event()
+        self._listen_end.settimeout(0.25)  # how soon the thread notices `stopping`
+
+        def forward() -> None:
+            while not stopping.is_set():
+                try:
+                    self._listen_end.recv(64)
+                except TimeoutError:
+                    continue
+                except OSError:
+                    return  # closed
+                listener()
+
+        thread = threading.Thread(target=forward, name="watchroster-bell", daemon=True)
+        thread.start()
+
+        def stop() -> None:
+            stopping.set()
+            thread.join(timeout=2)
+
+        return stop

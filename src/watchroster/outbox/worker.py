@@ -1,9 +1,10 @@
 """The worker loop: dispatch until idle, run due periodic jobs, sleep until woken or the poll.
 
-Embedded in `watchroster serve` it is woken by every commit that queued a message
-(`outbox.wakeup`, run by `db.after_commit`), so a login code leaves within milliseconds; the poll
-(`outbox_poll_seconds`, at most 1 s) covers messages committed by other processes and retries
-that come due. `watchroster worker` runs the same loop in the foreground.
+In `watchroster serve` (a thread, or with several HTTP processes a process of its own) it is
+woken by every commit that queued a message with a ring (`outbox.wakeup`, run by
+`db.after_commit`), so a confirmation leaves within milliseconds; the poll (`outbox_poll_seconds`,
+at most 1 s) covers login codes (never rung, see `auth.service`), messages committed by other
+processes, and retries that come due. `watchroster worker` runs the same loop in the foreground.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from types import FrameType
 
 from watchroster.context import AppContext
 from watchroster.outbox import wakeup
@@ -136,6 +138,18 @@ def start_embedded(context: AppContext) -> Callable[[], None]:
             worker.close()
 
     return stop
+
+
+class StopSignal:
+    """Set by SIGTERM/SIGINT. A plain attribute on purpose: see `run_foreground`."""
+
+    received: int | None = None
+
+    def handle(self, signum: int, _frame: FrameType | None) -> None:
+        self.received = signum
+
+    def requested(self) -> bool:
+        return self.received is not None
 
 
 def run_foreground(worker: Worker, stop_requested: Callable[[], bool]) -> None:
