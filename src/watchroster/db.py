@@ -18,7 +18,9 @@ with `NestedWrite`, see `_Writers`):
 (1) Statements compiled once per dialect (`rawsql.Prepared`), ~10x cheaper than the ORM. They
     take plain Python values and encode them as the ORM does, from the bound columns' types.
 (2) These only choose where `fn` runs (inline on the event loop, or in the thread pool); `fn`
-    opens one of the scopes above, which is the transaction.
+    opens one of the scopes above, which is the transaction. Never open a write scope directly
+    on the event loop: while `run_write` holds the SQLite locks for a coroutine that waits for
+    the loop, that scope would wait for them, and the loop for itself.
 (3) `groupcommit`: on SQLite, bookings arriving together share one transaction, each `work` in
     its own SAVEPOINT on a `RawTransaction`; on PostgreSQL each commits alone.
 (4) `scope` is the Session or RawTransaction of any scope above. Runs after a successful COMMIT,
