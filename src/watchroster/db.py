@@ -18,9 +18,7 @@ with `NestedWrite`, see `_Writers`):
 (1) Statements compiled once per dialect (`rawsql.Prepared`), ~10x cheaper than the ORM. They
     take plain Python values and encode them as the ORM does, from the bound columns' types.
 (2) These only choose where `fn` runs (inline on the event loop, or in the thread pool); `fn`
-    opens one of the scopes above, which is the transaction. Never open a write scope directly
-    on the event loop: while `run_write` holds the SQLite locks for a coroutine that waits for
-    the loop, that scope would wait for them, and the loop for itself.
+    opens one of the scopes above, which is the transaction.
 (3) `groupcommit`: on SQLite, bookings arriving together share one transaction, each `work` in
     its own SAVEPOINT on a `RawTransaction`; on PostgreSQL each commits alone.
 (4) `scope` is the Session or RawTransaction of any scope above. Runs after a successful COMMIT,
@@ -198,6 +196,12 @@ def _session_callbacks(session: Session) -> list[AfterCommit]:
     return [callback for _tx, callback in entries]
 
 
+# How soon `run_write` tries the SQLite write locks again while another holds them: a booking
+# batch holds them ~1-5 ms; the loop serves other requests meanwhile.
+_WRITE_RETRY_FIRST_SECONDS = 0.0001
+_WRITE_RETRY_MAX_SECONDS = 0.002
+
+
 class NestedWrite(RuntimeError):
     """A write scope was opened inside another one on the same thread.
 
@@ -255,19 +259,6 @@ class _Writers:
         if self._file_lock is not None:
             self._file_lock.release()
         self._lock.release()
-
-    def acquire(self) -> None:
-        """Take the locks, waiting as long as it takes (from a helper thread: `lend_taken`)."""
-        self._acquire()
-
-    def release_if_taken(self, taking: asyncio.Future[None]) -> None:
-        if not taking.cancelled() and taking.exception() is None:
-            self._release()
-
-    def lend_taken(self) -> None:
-        """Lend the locks another thread took (`acquire`) to this thread's write scopes; a
-        plain mutex and an flock may be released by any thread."""
-        self._local.lent = True
 
     def lend(self) -> bool:
         """Take the locks without waiting, for work run inline on this thread (False: one is
@@ -377,32 +368,25 @@ class Database:
 
     async def run_write(self, work: Callable[..., T], *args: Any) -> T:
         """Run a write transaction from an async endpoint. On SQLite, inline on the event loop
-        (no thread hop) once the write locks are ours: at once when they are free, else after a
-        helper thread has waited for them, so the loop never waits for another thread's (or
-        process's) transaction. Running the work in a thread instead stretched every locked
-        stretch by sharing the GIL with the loop, and other processes waited that much longer
-        (measured, 2 processes booking: 0.9x one process's rate, inline after waiting: see
-        `bench/bench_booking.py` in docs/architecture.md). PostgreSQL writes take the pool."""
+        (no thread hop) once the write locks are ours: at once when they are free, else the loop
+        goes on serving and tries again soon (`_WRITE_RETRY_*`), so it never waits for another
+        thread's (or process's) transaction. PostgreSQL writes take the pool.
+
+        Measured, two processes booking on 2 cores (`bench/bench_booking.py`, against one
+        process): the work in a pool thread whenever the lock was busy, 0.89x (the locked stretch
+        shared the GIL with the loop, and the other process waited that much longer); a helper
+        thread waiting in `flock`, then the work inline, 1.47-1.53x (each hand-over cost a thread
+        hop and held the lock until the busy loop got to it); retrying from the loop, 1.68-1.78x."""
         if not self.is_sqlite:
             return await run_in_threadpool(work, *args)
-        if not self._writers.lend():
-            await self._wait_for_writers()
+        delay = _WRITE_RETRY_FIRST_SECONDS
+        while not self._writers.lend():
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _WRITE_RETRY_MAX_SECONDS)
         try:  # the work's write scope uses the locks taken here (see `_Writers`)
             return work(*args)
         finally:
             self._writers.end_loan()
-
-    async def _wait_for_writers(self) -> None:
-        """Take the write locks from a helper thread and lend them to this (the loop's) thread."""
-        loop = asyncio.get_running_loop()
-        taking = loop.run_in_executor(None, self._writers.acquire)
-        try:
-            await asyncio.shield(taking)
-        except asyncio.CancelledError:
-            # Nobody will run the work: give the locks back as soon as the thread has them.
-            taking.add_done_callback(self._writers.release_if_taken)
-            raise
-        self._writers.lend_taken()
 
     def dispose(self) -> None:
         self.engine.dispose()
