@@ -46,10 +46,15 @@ def slow_path(days_ahead: int) -> str:
 class Client(threading.Thread):
     """One request on a connection of its own; records the answer, or the error instead."""
 
-    def __init__(self, port: int, path: str) -> None:
+    def __init__(self, port: int, path: str, go: threading.Event) -> None:
         super().__init__(daemon=True)
         self.path = path
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        # Every client connects first and sends on `go`, so the requests arrive together: sent
+        # one by one as threads got going, the first ones could all be answered before the
+        # last was sent (a loaded machine), leaving nothing in flight to drain.
+        self.go = go
+        self.connected = threading.Event()
         self.sent = threading.Event()
         self.local_port = 0
         self.status = 0
@@ -62,6 +67,8 @@ class Client(threading.Thread):
             self.connection.connect()
             assert self.connection.sock is not None
             self.local_port = self.connection.sock.getsockname()[1]
+            self.connected.set()
+            self.go.wait(timeout=30)
             self.connection.request("GET", self.path)
             self.sent.set()
             response = self.connection.getresponse()
@@ -70,6 +77,7 @@ class Client(threading.Thread):
             self.finished = time.monotonic()
         except BaseException as exc:  # a reset, a refusal: the failure this test looks for
             self.error = exc
+            self.connected.set()
             self.sent.set()
         finally:
             self.connection.close()
@@ -99,9 +107,12 @@ def test_sigterm_lets_every_request_in_flight_finish(db: Database, tmp_path: Pat
         add_schedule(db, name=f"Patrol {number}", cron_expr="*/5 * * * *", duration_minutes=5)
     with ServeProcess(db.url, tmp_path, "--workers", "2", env=serve_env(tmp_path)) as server:
         deployment = Deployment(server)
-        clients = [Client(server.port, slow_path(day)) for day in range(1, CLIENTS + 1)]
+        go = threading.Event()
+        clients = [Client(server.port, slow_path(day), go) for day in range(1, CLIENTS + 1)]
         for client in clients:
             client.start()
+        wait_for(lambda: all(client.connected.is_set() for client in clients), 10, "connections")
+        go.set()
         wait_for(lambda: all(client.sent.is_set() for client in clients), 10, "all requests")
         wait_for(lambda: all_read_by_the_server(server.port, clients), 10, "requests read")
         signalled = time.monotonic()
