@@ -45,10 +45,7 @@ def _start(context: typer.Context) -> None:
     # `worker` runs the features' periodic jobs (`serve` gathers them itself, see
     # `_prepare_long_run`): gathering them imports every feature (~0.2 s).
     if context.invoked_subcommand == "worker":
-        from watchroster.outbox.jobs import install_jobs
-        from watchroster.periodic import periodic_jobs
-
-        install_jobs(periodic_jobs())
+        _install_feature_jobs()
 
 
 def _database() -> Database:
@@ -118,13 +115,19 @@ def serve(
 
 
 def _prepare_long_run(settings: Settings) -> None:
-    """Logging, and the periodic jobs the features define (gathering them imports every
-    feature, ~0.2 s: only `serve` and `worker` need them)."""
+    """Logging, and the periodic jobs the features define."""
     from watchroster.logs import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format)
+    _install_feature_jobs()
+
+
+def _install_feature_jobs() -> None:
+    """Hand the features' periodic jobs to the outbox's job runner (gathering them imports
+    every feature, ~0.2 s: only `serve` and `worker` need them)."""
     from watchroster.outbox.jobs import install_jobs
     from watchroster.periodic import periodic_jobs
 
-    configure_logging(settings.log_level, settings.log_format)
     install_jobs(periodic_jobs())
 
 

@@ -270,7 +270,7 @@ class _Writers:
         if not self._lock.acquire(blocking=False):
             return False
         if self._file_lock is not None and not self._file_lock.acquire(blocking=False):
-            self._lock.release()  # another process writes: wait for it in a thread, not here
+            self._lock.release()  # another process writes: the caller tries again later
             return False
         self._local.lent = True
         return True

@@ -106,8 +106,8 @@ class Supervisor:
                 status,
             )
             return False
-        pause = min(RESTART_PAUSE_SECONDS * 2.0 ** (child.quick_deaths - 1), 30.0)
-        pause = pause if child.quick_deaths else 0.0
+        doubled = RESTART_PAUSE_SECONDS * 2.0 ** (child.quick_deaths - 1)
+        pause = min(doubled, 30.0) if child.quick_deaths else 0.0
         log.warning(
             "%s (pid %d) exited with status %d; starting it again in %.1f s",
             child.spec.name,

@@ -144,12 +144,18 @@ def serve_many(
     specs = [
         ChildSpec(
             f"http-{number}",
-            partial(_http_process, application, reservation, bell, checkpoints=checkpoints),
+            # Without a worker process, the first HTTP process checkpoints.
+            partial(
+                _http_process,
+                application,
+                reservation,
+                bell,
+                checkpoints=number == 1 and bell is None,
+            ),
             stop_phase=0,
             stop_timeout=_HTTP_STOP_TIMEOUT,
         )
         for number in range(1, count + 1)
-        for checkpoints in [number == 1 and bell is None]
     ]
     if bell is not None:
         run = partial(_worker_process, application.state.context, bell)

@@ -3,13 +3,13 @@ stop order, restarts, giving up, and children that will not stop."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from tests.integration.ops.processes import is_gone
 from tests.integration.outbox.processes import wait_for
 
 PROGRAM = "tests.integration.ops.prefork_program"
@@ -34,16 +34,6 @@ def started(log: Path, count: int) -> None:
     wait_for(lambda: sum(e[1] == "started" for e in events(log)) >= count, 20, "children")
 
 
-def is_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie (exited, not yet reaped by a dead parent's adopter) counts as gone.
-    state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    return state != "Z"
-
-
 def test_sigterm_drains_http_children_before_the_worker(tmp_path: Path) -> None:
     log = tmp_path / "events.log"
     supervisor = start("ordered", log)
@@ -55,7 +45,7 @@ def test_sigterm_drains_http_children_before_the_worker(tmp_path: Path) -> None:
     # Both HTTP children were asked at once, and the worker only once both had finished.
     assert abs(seen[("http-1", "asked-to-stop")] - seen[("http-2", "asked-to-stop")]) < 0.2
     assert seen[("worker", "asked-to-stop")] >= last_http_stopped
-    assert not any(is_alive(pid) for *_rest, pid in events(log))
+    assert all(is_gone(pid) for *_rest, pid in events(log))
 
 
 def test_a_child_that_keeps_dying_is_restarted_then_given_up_on(tmp_path: Path) -> None:
@@ -86,7 +76,7 @@ def test_a_child_that_ignores_sigterm_is_killed_at_its_timeout(tmp_path: Path) -
     supervisor.send_signal(signal.SIGTERM)
     assert supervisor.wait(timeout=20) == 0
     assert time.monotonic() - began < 5  # its stop_timeout is 0.5 s
-    assert not is_alive(child)
+    assert is_gone(child)
     assert "did not stop" in (supervisor.stderr.read().decode() if supervisor.stderr else "")
 
 
@@ -99,7 +89,7 @@ def test_a_second_signal_kills_what_is_left(tmp_path: Path) -> None:
     time.sleep(0.3)  # the supervisor is now waiting for the child to drain
     supervisor.send_signal(signal.SIGINT)
     assert supervisor.wait(timeout=10) == 0
-    assert not is_alive(child)
+    assert is_gone(child)
 
 
 def test_children_die_with_a_killed_supervisor(tmp_path: Path) -> None:
@@ -110,4 +100,4 @@ def test_children_die_with_a_killed_supervisor(tmp_path: Path) -> None:
     supervisor.wait(timeout=10)
     # Each child gets SIGTERM from the kernel (PR_SET_PDEATHSIG) and drains on its own.
     pids = [pid for *_rest, pid in events(log)]
-    wait_for(lambda: not any(is_alive(pid) for pid in pids), 10, "the orphans to exit")
+    wait_for(lambda: all(is_gone(pid) for pid in pids), 10, "the orphans to exit")
