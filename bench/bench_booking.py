@@ -299,7 +299,7 @@ def median_of(results: list[Result]) -> Result:
 
 def report(results: list[Result]) -> None:
     """Medians per (database, workers, endpoint), each booking figure against its server's
-    /healthz, and the default workers against one."""
+    /healthz, and the default workers against one (for /healthz too: the machine's ceiling)."""
     groups: dict[tuple[str, str, str], list[Result]] = {}
     for result in results:
         groups.setdefault((result.database, result.workers, result.endpoint), []).append(result)
@@ -315,12 +315,17 @@ def report(results: list[Result]) -> None:
             f"{result.p50_ms:>8.1f} {result.p99_ms:>8.1f} {result.errors:>7}  {runs}"
         )
     for (database, workers, endpoint), result in medians.items():
+        single = medians.get((database, "1", endpoint))
         if endpoint == "GET /healthz":
+            # How far this machine lets even a trivial endpoint scale over the processes (the
+            # load generator shares the cores): the ceiling for the booking ratio below.
+            if workers != "1" and single is not None:
+                ratio = result.rate / single.rate
+                print(f"{database}, workers {workers}: GET /healthz against one {ratio:.2f}x")
             continue
         health = medians[(database, workers, "GET /healthz")]
         line = f"{database}, workers {workers}: {endpoint} seat(s)/healthz = "
         line += f"{result.rate / health.rate:.0%}"
-        single = medians.get((database, "1", endpoint))
         if workers != "1" and single is not None:
             line += f"; against one worker {result.rate / single.rate:.2f}x"
         print(line)

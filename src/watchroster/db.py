@@ -40,6 +40,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -48,6 +49,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData, String, create_engine, event
 from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
@@ -145,7 +147,34 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         engine = create_engine(url, echo=echo, **pooling)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20)
+    _ping_after_idle(engine)
+    return engine
+
+
+# A PostgreSQL connection back from the pool after this long is pinged before use. SQLAlchemy's
+# `pool_pre_ping` pings at every checkout: one round trip in ten of a booking, ~8 % of its
+# throughput (issue #14 note). A connection used moments ago was alive moments ago; one that sat
+# idle may have been closed by a server restart, `idle_session_timeout` or a proxy.
+IDLE_PING_SECONDS = 5.0
+_CHECKED_IN_AT = "watchroster.checked_in_at"
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_CHECKED_IN_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        checked_in_at = record.info.get(_CHECKED_IN_AT)  # None: a new connection, just opened
+        if checked_in_at is None or time.monotonic() - checked_in_at < IDLE_PING_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            # The pool discards this connection and checks out a fresh one (PoolEvents.checkout).
+            raise DisconnectionError("idle connection failed its ping") from exc
 
 
 def after_commit(scope: Session | RawTransaction, callback: AfterCommit) -> None:

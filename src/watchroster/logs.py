@@ -185,9 +185,10 @@ class RequestIdFilter(logging.Filter):
 
 
 class PlainFormatter(logging.Formatter):
-    """`time LEVEL logger [request id]: message`, masked, one line (a traceback follows it)."""
+    """`time LEVEL logger [pid] [request id]: message`, masked, one line (a traceback follows
+    it). The process id tells apart the processes of `serve --workers N`."""
 
-    line_format = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
+    line_format = "%(asctime)s %(levelname)s %(name)s [%(process)d] [%(request_id)s]: %(message)s"
 
     def __init__(self) -> None:
         super().__init__(self.line_format)
@@ -212,14 +213,14 @@ class PlainFormatter(logging.Formatter):
 
 
 class MaskedJsonFormatter(JsonFormatter):
-    """One JSON object per line (python-json-logger): `ts`, `level`, `logger`, `message`,
+    """One JSON object per line (python-json-logger): `ts`, `level`, `logger`, `pid`, `message`,
     `request_id`, every extra field given to the call, and `exc_info` for an exception; every
     string in it masked. JSON escapes control characters itself."""
 
     def __init__(self) -> None:
         super().__init__(
-            ["message", "levelname", "name", "request_id"],
-            rename_fields={"levelname": "level", "name": "logger"},
+            ["message", "levelname", "name", "process", "request_id"],
+            rename_fields={"levelname": "level", "name": "logger", "process": "pid"},
             timestamp="ts",
         )
 

@@ -151,7 +151,8 @@ class RawTransaction:
     Parameters go in as a mapping of bound names to plain Python values, encoded by `Prepared`;
     rows come back as plain tuples. `after_commit` callbacks are run by the `Database` once the
     transaction has committed; those registered inside a savepoint that is rolled back are
-    dropped with it (see `db.after_commit`).
+    dropped with it (see `db.after_commit`). `note_locked` / `holds_lock` let one statement that
+    locked a row (PostgreSQL) spare a later one locking it again.
     """
 
     def __init__(self, cursor: Any, dialect: Dialect) -> None:
@@ -160,6 +161,7 @@ class RawTransaction:
         self.is_sqlite = dialect.name == "sqlite"
         self._after_commit: list[Callable[[], None]] = []
         self._savepoint_mark: int | None = None
+        self._locked: set[tuple[str, int]] = set()
 
     def first(self, statement: Prepared, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
         """Run `statement`; its first row, if it returns any."""
@@ -188,6 +190,17 @@ class RawTransaction:
         if self._savepoint_mark is not None:  # the work undone announces nothing
             del self._after_commit[self._savepoint_mark :]
         self._savepoint_mark = None
+        # PostgreSQL releases row locks taken after the savepoint; forgetting all is the safe
+        # side (at worst a row is locked again).
+        self._locked.clear()
+
+    def note_locked(self, table: str, key: int) -> None:
+        """Record that this transaction holds the row lock of `table`'s row `key`."""
+        self._locked.add((table, key))
+
+    def holds_lock(self, table: str, key: int) -> bool:
+        """Whether `note_locked` recorded this row (then it stays locked until the end)."""
+        return (table, key) in self._locked
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Use `db.after_commit`, the one spelling for both kinds of transaction."""

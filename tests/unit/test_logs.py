@@ -7,6 +7,7 @@ import asyncio
 import io
 import json
 import logging
+import os
 import secrets
 import sys
 from collections.abc import Iterator
@@ -166,6 +167,16 @@ def test_the_request_id_is_on_every_record_logged_in_the_request(captured: Captu
         REQUEST_ID.reset(token)
     outside, inside = captured.text().splitlines()
     assert "req-42" in inside and "req-42" not in outside
+
+
+def test_every_line_names_the_process_that_wrote_it(captured: Captured) -> None:
+    # `serve --workers N` runs several processes writing to one journal.
+    captured.logger.info("hello")
+    [line] = captured.text().splitlines()
+    if line.startswith("{"):
+        assert json.loads(line)["pid"] == os.getpid()
+    else:
+        assert f" [{os.getpid()}] [-]: hello" in line
 
 
 def test_json_lines_carry_the_fields_and_every_extra() -> None:

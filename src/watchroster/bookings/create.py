@@ -165,6 +165,10 @@ def is_active_slot_violation(error: BaseException | None) -> bool:
     return False
 
 
+# What `create_booking` returns: the new booking and the schedule it was made in.
+Booked = tuple[NewBooking, ScheduleView]
+
+
 def create_booking(
     transaction: RawTransaction,
     caller: Principal,
@@ -172,7 +176,7 @@ def create_booking(
     now: datetime,
     default_region: str,
     rules: BuddyRules = DEFAULT_RULES,
-) -> tuple[NewBooking, ScheduleView]:
+) -> Booked:
     """Book one occurrence for the caller. Raises 400/404/409 errors as the API documents.
 
     `rules` (`BuddyRules.of(settings)`): the limits on buddies; the default is the settings'
@@ -241,6 +245,8 @@ def _check_slot(schedule: ScheduleView, start: datetime, now: datetime) -> None:
 
 
 def _lock_caller(transaction: RawTransaction, user_id: int) -> None:
+    if transaction.holds_lock(User.__tablename__, user_id):
+        return  # locked by the session lookup (`principal_in(..., lock_caller=True)`), as active
     row = transaction.first(_LOCK_CALLER, {"user_id": user_id})
     if row is None or not Member.of(row).active:
         raise Forbidden("this account is not active", code="account_inactive")

@@ -217,7 +217,7 @@ def form_request_key(value: str, path: str, body: BaseModel) -> RequestKey | Non
 def _stored_reply(
     transaction: RawTransaction, user_id: int, key: RequestKey, now: datetime
 ) -> Reply | None:
-    if not transaction.is_sqlite:
+    if not transaction.is_sqlite and not transaction.holds_lock(User.__tablename__, user_id):
         transaction.first(_LOCK_USER, {"user_id": user_id})
     row = transaction.first(_LOOKUP, {"user_id": user_id, "request_key": key.value})
     if row is None:

@@ -15,6 +15,7 @@ from watchroster.auth.deps import CurrentUser, Principal, TokenHash, principal_i
 from watchroster.bookings import create, home_safe, idempotency, participants, service
 from watchroster.bookings.buddies import BuddyRules
 from watchroster.bookings.idempotency import IdempotencyKeyHeader, Reply, RequestKey
+from watchroster.bookings.models import ShiftSchedule
 from watchroster.bookings.schemas import (
     DEFAULT_PAGE,
     MAX_OFFSET,
@@ -94,26 +95,34 @@ async def create_booking(
     now, region = context.clock(), context.settings.default_region
     rules = BuddyRules.of(context.settings)
 
-    def booked(transaction: RawTransaction, caller: Principal) -> BookingCreated:
-        booking, schedule = create.create_booking(transaction, caller, body, now, region, rules)
-        return BookingCreated.of_new(booking, schedule, booking.buddy_notified)
+    def book(transaction: RawTransaction, caller: Principal) -> create.Booked:
+        return create.create_booking(transaction, caller, body, now, region, rules)
 
     if idempotency_key is None:  # no extra statement on the common path
-        created = await context.writes.run(lambda t: booked(t, principal_in(t, token_hash, now)))
-        return Response(created.model_dump_json(), status_code=201, media_type="application/json")
+        # The response is built after the commit, outside SQLite's write lock: every
+        # microsecond inside it is one no other booking can use (issue #14).
+        new = await context.writes.run(
+            lambda t: book(t, principal_in(t, token_hash, now, lock_caller=True))
+        )
+        body_json = _created(*new).model_dump_json()
+        return Response(body_json, status_code=201, media_type="application/json")
     key = RequestKey.of(idempotency_key, "POST", request.url.path, body)
 
     def book_once(transaction: RawTransaction) -> Reply:
-        caller = principal_in(transaction, token_hash, now)
+        caller = principal_in(transaction, token_hash, now, lock_caller=True)
         return idempotency.once(
             transaction,
             caller.user_id,
             key,
             now,
-            lambda: Reply(201, booked(transaction, caller).model_dump_json()),
+            lambda: Reply(201, _created(*book(transaction, caller)).model_dump_json()),
         )
 
     return (await context.writes.run(book_once)).response()
+
+
+def _created(booking: create.NewBooking, schedule: ShiftSchedule) -> BookingCreated:
+    return BookingCreated.of_new(booking, schedule, booking.buddy_notified)
 
 
 def _bounds(settings: Settings, from_: str | None, to: str | None) -> tuple[Bound, Bound]:

@@ -166,7 +166,7 @@ async def _book(request: Request, token_hash: str, data: BookingCreate, form_key
     key = idempotency.form_request_key(form_key, "/shifts/book", data)
 
     def book(transaction: RawTransaction) -> bool:
-        caller = principal_in(transaction, token_hash, now)
+        caller = principal_in(transaction, token_hash, now, lock_caller=True)
 
         def booked() -> idempotency.Reply:
             booking, schedule = create.create_booking(transaction, caller, data, now, region, rules)
