@@ -153,9 +153,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
 
 # A PostgreSQL connection back from the pool after this long is pinged before use. SQLAlchemy's
-# `pool_pre_ping` pings at every checkout: one round trip in ten of a booking, ~8 % of its
-# throughput (issue #14 note). A connection used moments ago was alive moments ago; one that sat
-# idle may have been closed by a server restart, `idle_session_timeout` or a proxy.
+# `pool_pre_ping` pings at every checkout: one of a booking's ten round trips (issue #14 note).
+# A connection used moments ago was alive moments ago; one that sat idle may have been closed by
+# a server restart, `idle_session_timeout` or a proxy.
 IDLE_PING_SECONDS = 5.0
 _CHECKED_IN_AT = "watchroster.checked_in_at"
 
