@@ -2,6 +2,7 @@
 
 Starlette answers 405 from the first route whose path matches, so `/bookings` (POST and GET as two
 routes) said `Allow: POST` alone. RFC 9110 §15.5.6 asks for the full list.
+A path that answers GET answers HEAD too (`head.HeadAsGet`).
 """
 
 from __future__ import annotations
@@ -19,4 +20,6 @@ def allowed_methods(routes: Sequence[BaseRoute], path: str) -> str:
         pattern = getattr(route, "path_regex", None)
         if pattern is not None and pattern.match(path):
             methods.update(route.methods or ())
+    if "GET" in methods:
+        methods.add("HEAD")
     return ", ".join(sorted(methods))

@@ -35,6 +35,7 @@ from watchroster.config import Settings, get_settings
 from watchroster.context import AppContext
 from watchroster.db import Database
 from watchroster.errors import AppError
+from watchroster.head import HeadAsGet
 from watchroster.incidents import router as incidents_router
 from watchroster.metrics import MetricsMiddleware
 from watchroster.middleware import RequestContextMiddleware
@@ -107,6 +108,8 @@ def create_app(
     )
     app.state.context = context
     openapi.install(app, secured_by=(authenticate, bearer_token_hash))
+    # Innermost: the routes see a GET, logs and metrics the HEAD it was.
+    app.add_middleware(HeadAsGet)
     # Inside RequestContextMiddleware, so a crash's 500 carries the request id and is logged.
     app.add_middleware(CrashResponder)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)

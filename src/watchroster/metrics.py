@@ -203,11 +203,12 @@ class MetricsMiddleware:
             headers = [(b"content-type", b"application/json"), *extra]
             await _respond(send, status, headers, body)
             return
-        if scope["method"] != "GET":
-            await _respond(send, 405, [(b"allow", b"GET")], b"")
+        if scope["method"] not in ("GET", "HEAD"):
+            await _respond(send, 405, [(b"allow", b"GET, HEAD")], b"")
             return
         body = await run_in_threadpool(exposition, self.context, self.gauges)
-        await _respond(send, 200, [(b"content-type", CONTENT_TYPE_LATEST.encode())], body)
+        headers = [(b"content-type", CONTENT_TYPE_LATEST.encode())]
+        await _respond(send, 200, headers, body, head=scope["method"] == "HEAD")
 
     def _refusal(self, scope: Scope) -> tuple[int, str, list[tuple[bytes, bytes]]] | None:
         """(status, code, headers) when this scrape may not see the metrics, else None."""
@@ -237,8 +238,9 @@ def _is_loopback(server: tuple[str, int | None] | None) -> bool:
 
 
 async def _respond(
-    send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes
+    send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes, *, head: bool = False
 ) -> None:
+    """`head`: GET's status and headers, without the body (RFC 9110 §9.3.2)."""
     headers = [*headers, (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.body", "body": b"" if head else body})

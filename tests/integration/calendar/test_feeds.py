@@ -285,3 +285,22 @@ def test_a_deactivated_accounts_link_answers_again_when_reactivated(
     assert fetch(client, path).status_code == 404
     assert client.patch(user, json={"active": True}, headers=anna.headers).status_code == 200
     assert fetch(client, path).status_code == 200
+
+
+def test_head_answers_like_get_without_the_body(
+    client: TestClient, people: Any, london: Schedule
+) -> None:
+    """Calendar apps and link checkers may probe a feed with HEAD (`head.HeadAsGet`)."""
+    thandi = people("+27821234568", "Thandi Mokoena")
+    thandi.book(london, BEFORE_CHANGE)
+    path = thandi.feed_path()
+    got = fetch(client, path)
+
+    head = client.head(path)
+
+    assert head.status_code == 200 and head.content == b""
+    for name in ("etag", "content-type", "content-length", "cache-control"):
+        assert head.headers[name] == got.headers[name], name
+    unchanged = client.head(path, headers={"If-None-Match": got.headers["etag"]})
+    assert unchanged.status_code == 304
+    assert client.head("/calendar/not-a-token.ics").status_code == 404
