@@ -17,6 +17,7 @@ from collections.abc import Callable
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from watchroster.background import start_thread
 from watchroster.db import Database
 
 log = logging.getLogger("watchroster.checkpoints")
@@ -42,20 +43,12 @@ def start_checkpoints(
     """
     if not db.is_sqlite or db.is_memory:
         return lambda: None
-    stopping = threading.Event()
 
-    def run() -> None:
+    def run(stopping: threading.Event) -> None:
         while not stopping.wait(interval_seconds):
             try:
                 checkpoint_once(db)
             except SQLAlchemyError:
                 log.exception("WAL checkpoint failed; SQLite's own will take over")
 
-    thread = threading.Thread(target=run, name="wal-checkpoints", daemon=True)
-    thread.start()
-
-    def stop() -> None:
-        stopping.set()
-        thread.join(timeout=10)
-
-    return stop
+    return start_thread(run, name="wal-checkpoints", join_seconds=10)

@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from watchroster.background import start_thread
 from watchroster.db import after_commit
 from watchroster.rawsql import RawTransaction
 
@@ -82,10 +83,9 @@ class ProcessBell:
     def forward_to(self, listener: Listener) -> Callable[[], None]:
         """In the worker process: call `listener` for every ring, from a thread of its own,
         until the returned function is called."""
-        stopping = threading.Event()
         self._listen_end.settimeout(0.25)  # how soon the thread notices `stopping`
 
-        def forward() -> None:
+        def forward(stopping: threading.Event) -> None:
             while not stopping.is_set():
                 try:
                     self._listen_end.recv(64)
@@ -95,11 +95,4 @@ class ProcessBell:
                     return  # closed
                 listener()
 
-        thread = threading.Thread(target=forward, name="watchroster-bell", daemon=True)
-        thread.start()
-
-        def stop() -> None:
-            stopping.set()
-            thread.join(timeout=2)
-
-        return stop
+        return start_thread(forward, name="watchroster-bell", join_seconds=2)
