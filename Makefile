@@ -45,6 +45,7 @@ bench: install  ## benchmarks, run by hand (they need `wrk`: apt-get install -y 
 	$(UV) run python -m bench.bench_availability
 	$(UV) run python -m bench.bench_outbox
 	$(UV) run python -m bench.bench_booking
+	$(UV) run python -m bench.bench_booking_floor
 	$(UV) run python -m bench.bench_stall
 	$(UV) run python -m bench.bench_register_timing
 	$(UV) run python -m bench.bench_web

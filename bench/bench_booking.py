@@ -1,8 +1,10 @@
 """Booking throughput through a real HTTP server, next to `GET /healthz` in the same run.
 
 For each database (SQLite file, PostgreSQL): migrate a fresh database, add a schedule with a
-slot every minute and 64 volunteers with session tokens, start `watchroster serve --no-worker`
-(uvicorn, one process, no dispatcher) as a separate process, then drive it with `wrk`:
+slot every minute, 64 volunteers with session tokens and a year of their past bookings
+(`--history`, one every 30 minutes; PostgreSQL then runs ANALYZE, as autovacuum keeps a live
+server's statistics: on tables it last saw empty its cached plans scanned every booking), start
+`watchroster serve --no-worker` as a separate process, then drive it with `wrk`:
 
 1. `GET /healthz` (the ceiling of the HTTP stack on this machine),
 2. `POST /bookings` on a one-seat schedule, every request a distinct future slot, tokens
@@ -21,7 +23,7 @@ confirmation per 201, no slot holding more bookings than seats. The figures that
 ratios booking/healthz throughput and default workers/one worker.
 
     uv run python -m bench.bench_booking [--duration 10] [--connections 64] [--seats 1,3] \
-        [--workers 1,default] [--runs 3]
+        [--workers 1,default] [--runs 3] [--history 17520]
 
 Needs `wrk` (`apt-get install -y wrk`) and, for PostgreSQL, a server at --pg-url.
 """
@@ -40,7 +42,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy.orm import Session
 
 from bench.common import server_process, throwaway_database
 from watchroster.auth.deps import TOKEN_PURPOSE
@@ -56,6 +59,8 @@ DEFAULT_PG_URL = os.environ.get(
     "WATCHROSTER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 USERS = 64
+# Past bookings seeded before the run: a group's year of shifts, one every 30 minutes (`seed`).
+HISTORY = 17_520
 
 # wrk scripts. `done` prints one JSON line that this script parses; latencies are in µs.
 DONE_LUA = """
@@ -125,9 +130,11 @@ def bench_phone(index: int) -> str:
     return f"+2782{7000000 + index:07d}"
 
 
-def seed(url: str, seat_counts: list[int], users: int = USERS) -> tuple[dict[int, int], list[str]]:
+def seed(
+    url: str, seat_counts: list[int], users: int = USERS, history: int = 0
+) -> tuple[dict[int, int], list[str]]:
     """Add a one-minute-slot schedule per number of seats and `users` volunteers with tokens (to
-    a migrated DB): {seats: schedule id}, tokens."""
+    a migrated DB), and `history` past bookings: {seats: schedule id}, tokens."""
     db = Database(url)
     tokens = [new_session_token() for _ in range(users)]
     now = datetime.now(UTC)
@@ -154,8 +161,39 @@ def seed(url: str, seat_counts: list[int], users: int = USERS) -> tuple[dict[int
             )
         session.flush()
         schedule_ids = {seats: schedule.schedule_id for seats, schedule in schedules.items()}
+        user_ids = list(session.scalars(select(User.user_id).order_by(User.user_id)))
+        _add_history(session, history, min(schedule_ids.values()), user_ids, now)
+    if not db.is_sqlite:
+        # What autovacuum keeps up to date on a live server; a database seconds old has no
+        # statistics, and PostgreSQL would cache plans made for empty tables (issue #14 note).
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("ANALYZE"))
     db.dispose()
     return schedule_ids, tokens
+
+
+def _add_history(
+    session: Session, count: int, schedule_id: int, user_ids: list[int], now: datetime
+) -> None:
+    """`count` attended bookings of the past, one every 30 minutes back from now, the users
+    taking turns: a group's year of shifts (17,520 in a year), all before the bench's slots."""
+    last = now.replace(second=0, microsecond=0)
+    rows = []
+    for index in range(count):
+        start = last - timedelta(minutes=30 * (index + 1))
+        rows.append(
+            {
+                "seat": 1,
+                "user_id": user_ids[index % len(user_ids)],
+                "schedule_id": schedule_id,
+                "shift_start": start,
+                "shift_end": start + timedelta(minutes=1),
+                "attended": True,
+                "created_at": start - timedelta(days=1),
+            }
+        )
+    if rows:
+        session.execute(insert(Booking), rows)
 
 
 def run_wrk(args: argparse.Namespace, base_url: str, script: Path, *extra: str) -> dict[str, int]:
@@ -209,14 +247,15 @@ def check_database(url: str, created: int, in_flight: int, seats: int) -> str:
     time.sleep(2)  # let those requests finish
     db = Database(url)
     with db.read() as session:
-        rows = session.scalar(select(func.count()).select_from(Booking)) or 0
+        future = Booking.shift_start > datetime.now(UTC)  # not the seeded history
+        rows = session.scalar(select(func.count()).select_from(Booking).where(future)) or 0
         confirmations = session.scalar(
             select(func.count()).where(OutboxMessage.message_type == "booking_confirmed")
         )
         per_slot = (
             select(func.count().label("taken"))
             .select_from(Booking)
-            .where(Booking.canceled_at.is_(None))
+            .where(Booking.canceled_at.is_(None), future)
             .group_by(Booking.schedule_id, Booking.shift_start)
             .subquery()
         )
@@ -236,13 +275,14 @@ def clear_bookings(url: str) -> None:
     cleaner = Database(url)
     with cleaner.engine.begin() as connection:
         connection.execute(text("DELETE FROM outbox"))
-        connection.execute(text("DELETE FROM bookings"))
+        # The bench's own bookings: all in the future, unlike the seeded history.
+        connection.execute(delete(Booking).where(Booking.shift_start > datetime.now(UTC)))
     cleaner.dispose()
 
 
 def bench_database(args: argparse.Namespace, name: str, url: str) -> list[Result]:
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
-    schedule_ids, tokens = seed(url, args.seats)
+    schedule_ids, tokens = seed(url, args.seats, history=args.history)
     write_scripts(workdir, schedule_ids, tokens, args.threads)
     results = []
     for run in range(1, args.runs + 1):
@@ -366,6 +406,9 @@ def main() -> None:
         help="servers to compare: HTTP processes, or 'default' (one per CPU), e.g. 1,default",
     )
     parser.add_argument("--runs", type=int, default=1, help="repeat the set; medians reported")
+    parser.add_argument(
+        "--history", type=int, default=HISTORY, help="past bookings in the database (0: none)"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install -y wrk")

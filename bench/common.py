@@ -78,10 +78,12 @@ def server_process(
     cwd: Path | None = None,
     log_file: Path | None = None,
     workers: int | None = None,
+    entry: tuple[str, ...] = ("watchroster", "serve"),
 ) -> Iterator[str]:
     """`watchroster serve` (`--no-worker` unless `worker`) in its own process, with `workers`
     HTTP processes (None: serve's default, one per CPU); yields its URL. `log_file` takes the
-    server's output instead of the console."""
+    server's output instead of the console. `entry`: the module run, and its arguments before
+    serve's own (`bench.floor_server` takes the same)."""
     port = free_port()
     env = {
         **os.environ,
@@ -89,7 +91,7 @@ def server_process(
         "WATCHROSTER_LOG_LEVEL": "WARNING",
         **(extra_env or {}),
     }
-    command = [sys.executable, "-m", "watchroster", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", *entry, "--port", str(port)]
     if not worker:
         command.append("--no-worker")
     if workers is not None:
@@ -170,3 +172,26 @@ def run_wrk(
     if socket_errors:
         errors += sum(int(n) for n in socket_errors.groups())
     return LoadResult(rps, _ms(percentiles["50"]), _ms(percentiles["99"]), errors, total)
+
+
+def cpu_seconds_by_program(
+    programs: tuple[str, ...] = ("python", "postgres"),
+) -> dict[str, float]:
+    """utime + stime of every live process, summed by program name (`/proc/<pid>/comm`,
+    prefix-matched: "python" takes python3.11), this process excepted. Two snapshots around a
+    load run give each side's share of the CPU on an otherwise quiet machine."""
+    ticks = dict.fromkeys(programs, 0)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        if stat.parent.name == str(os.getpid()):
+            continue
+        try:
+            text = stat.read_text()
+        except OSError:  # gone meanwhile
+            continue
+        name, fields = text.split(" (", 1)[1].rsplit(")", 1)
+        program = next((p for p in programs if name.startswith(p)), None)
+        if program is not None:
+            values = fields.split()
+            ticks[program] += int(values[11]) + int(values[12])
+    per_second = os.sysconf("SC_CLK_TCK")
+    return {program: count / per_second for program, count in ticks.items()}
