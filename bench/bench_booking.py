@@ -293,25 +293,41 @@ def bench_database(args: argparse.Namespace, name: str, url: str) -> list[Result
     return results
 
 
-def bench_server(
-    args: argparse.Namespace, name: str, url: str, workers: str, workdir: Path
-) -> list[Result]:
-    """/healthz, then each booking variant, against one server started with `workers`."""
-    server_env = {
+def server_env(args: argparse.Namespace) -> dict[str, str]:
+    """The bench server's settings: the seeded tokens' key, no messages sent."""
+    return {
         "WATCHROSTER_SECRET_KEY": SECRET_KEY,
         "WATCHROSTER_LOG_LEVEL": args.log_level,
         "WATCHROSTER_MESSAGE_BACKEND": "console",
     }
-    # Slots start tomorrow, aligned to the minute; the warm-up takes the slots a year later.
+
+
+def first_slot() -> int:
+    """The first slot booked (epoch seconds): tomorrow, on the minute. The warm-up books the
+    slots a year later (`WARM_UP_OFFSET`)."""
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).replace(second=0, microsecond=0)
-    base = int(tomorrow.timestamp())
+    return int(tomorrow.timestamp())
+
+
+WARM_UP_OFFSET = 366 * 86400
+
+
+def warm_up_options(args: argparse.Namespace) -> argparse.Namespace:
+    return argparse.Namespace(**{**vars(args), "duration": 2})
+
+
+def bench_server(
+    args: argparse.Namespace, name: str, url: str, workers: str, workdir: Path
+) -> list[Result]:
+    """/healthz, then each booking variant, against one server started with `workers`."""
+    base = first_slot()
     count = None if workers == DEFAULT_WORKERS else int(workers)
-    with server_process(url, server_env, workers=count) as base_url:
-        warm = argparse.Namespace(**{**vars(args), "duration": 2})
+    with server_process(url, server_env(args), workers=count) as base_url:
+        warm = warm_up_options(args)
         run_wrk(warm, f"{base_url}/healthz", workdir / "healthz.lua")
         for seats in args.seats:
             script = workdir / f"booking-{seats}.lua"
-            run_wrk(warm, base_url, script, str(base + 366 * 86400))
+            run_wrk(warm, base_url, script, str(base + WARM_UP_OFFSET))
             time.sleep(2)  # the warm-up's last requests finish; only measured runs are counted
             clear_bookings(url)
         health = run_wrk(args, f"{base_url}/healthz", workdir / "healthz.lua")
@@ -385,14 +401,22 @@ def worker_choices(text: str) -> list[str]:
     return choices
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def add_load_options(parser: argparse.ArgumentParser, *, databases: str) -> None:
+    """The options this bench shares with `bench_booking_floor`."""
     parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
-    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--databases", default=databases)
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
     parser.add_argument("--log-level", default="WARNING", help="server log level")
+    parser.add_argument(
+        "--history", type=int, default=HISTORY, help="past bookings in the database (0: none)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_load_options(parser, databases="sqlite,postgresql")
     parser.add_argument(
         "--seats",
         type=seat_counts,
@@ -406,9 +430,6 @@ def main() -> None:
         help="servers to compare: HTTP processes, or 'default' (one per CPU), e.g. 1,default",
     )
     parser.add_argument("--runs", type=int, default=1, help="repeat the set; medians reported")
-    parser.add_argument(
-        "--history", type=int, default=HISTORY, help="past bookings in the database (0: none)"
-    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install -y wrk")

@@ -26,20 +26,21 @@ import statistics
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.bench_booking import (
-    DEFAULT_PG_URL,
-    HISTORY,
-    SECRET_KEY,
+    WARM_UP_OFFSET,
     Result,
+    add_load_options,
     check_database,
     clear_bookings,
+    first_slot,
     median_of,
     run_wrk,
     seed,
+    server_env,
     to_result,
+    warm_up_options,
     write_scripts,
 )
 from bench.common import cpu_seconds_by_program, server_process, throwaway_database
@@ -82,26 +83,22 @@ def measured(
 def bench_once(
     args: argparse.Namespace, name: str, url: str, workdir: Path
 ) -> list[tuple[Result, Cost]]:
-    server_env = {
-        "WATCHROSTER_SECRET_KEY": SECRET_KEY,
-        "WATCHROSTER_LOG_LEVEL": args.log_level,
-        "WATCHROSTER_MESSAGE_BACKEND": "console",
-    }
-    tomorrow = (datetime.now(UTC) + timedelta(days=1)).replace(second=0, microsecond=0)
-    base = str(int(tomorrow.timestamp()))
-    warm = argparse.Namespace(**{**vars(args), "duration": 2})
-    with server_process(url, server_env, entry=("bench.floor_server",)) as base_url:
+    base = first_slot()
+    warm = warm_up_options(args)
+    with server_process(url, server_env(args), entry=("bench.floor_server",)) as base_url:
         run_wrk(warm, f"{base_url}/healthz", workdir / "healthz.lua")
         for floor in FLOORS:  # every pooled connection opened and its statements prepared
-            run_wrk(warm, base_url, workdir / f"floor-{floor}.lua", base)
-        run_wrk(warm, base_url, workdir / "booking-1.lua", str(int(base) + 366 * 86400))
+            run_wrk(warm, base_url, workdir / f"floor-{floor}.lua", str(base))
+        run_wrk(warm, base_url, workdir / "booking-1.lua", str(base + WARM_UP_OFFSET))
         time.sleep(2)
         clear_bookings(url)
         runs = [measured(args, name, HEALTHZ, f"{base_url}/healthz", workdir / "healthz.lua")]
         for floor in FLOORS:
             script = workdir / f"floor-{floor}.lua"
-            runs.append(measured(args, name, f"POST /floor/{floor}", base_url, script, base))
-        booking, cost = measured(args, name, BOOKING, base_url, workdir / "booking-1.lua", base)
+            runs.append(measured(args, name, f"POST /floor/{floor}", base_url, script, str(base)))
+        booking, cost = measured(
+            args, name, BOOKING, base_url, workdir / "booking-1.lua", str(base)
+        )
         print(f"    {check_database(url, booking.requests - booking.errors, args.connections, 1)}")
         clear_bookings(url)
         runs.append((booking, cost))
@@ -141,14 +138,8 @@ def report(runs: list[tuple[Result, Cost]]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
-    parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--databases", default="postgresql")
-    parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
-    parser.add_argument("--log-level", default="WARNING", help="server log level")
+    add_load_options(parser, databases="postgresql")
     parser.add_argument("--runs", type=int, default=3, help="repeat; medians reported")
-    parser.add_argument("--history", type=int, default=HISTORY, help="past bookings seeded")
     args = parser.parse_args()
     shutil.which("wrk") or parser.error("needs wrk: apt-get install -y wrk")
     runs: list[tuple[Result, Cost]] = []

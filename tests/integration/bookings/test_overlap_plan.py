@@ -70,7 +70,7 @@ def busy_day(db: Database) -> Iterator[dict[str, Any]]:
 
 def _postgres_plans(db: Database, statement: Prepared, params: dict[str, Any]) -> list[Any]:
     """The custom and the generic plan of `statement`, as EXPLAIN's JSON."""
-    sql, fixed = statement.bind(db.engine.dialect, params)
+    sql, values = statement.bind(db.engine.dialect, params)
     names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", sql)))
     positional = re.sub(r"%\((\w+)\)s", lambda m: f"${names.index(m.group(1)) + 1}", sql)
     raw = db.engine.raw_connection()
@@ -82,9 +82,9 @@ def _postgres_plans(db: Database, statement: Prepared, params: dict[str, Any]) -
         plans = []
         for mode in ("force_custom_plan", "force_generic_plan"):
             cursor.execute(f"SET plan_cache_mode = {mode}")
-            values = ", ".join(["%s"] * len(names))
+            placeholders = ", ".join(["%s"] * len(names))
             cursor.execute(
-                f"EXPLAIN (FORMAT JSON) EXECUTE overlap({values})", [fixed[n] for n in names]
+                f"EXPLAIN (FORMAT JSON) EXECUTE overlap({placeholders})", [values[n] for n in names]
             )
             row = cursor.fetchone()
             assert row is not None
