@@ -25,7 +25,7 @@ from watchroster.auth import router as auth_router
 from watchroster.auth.deps import authenticate, bearer_token_hash, require_admin
 from watchroster.bookings import erasure as bookings_erasure
 from watchroster.bookings import router as bookings_router
-from watchroster.bookings import shift_cancel_router
+from watchroster.bookings import schedule_edit, shift_cancel_router
 from watchroster.calendar import router as calendar_router
 from watchroster.calendar import service as calendar_service
 from watchroster.calls import router as calls_router
@@ -44,6 +44,7 @@ from watchroster.outbox.stats import outbox_gauges
 from watchroster.people import router as people_router
 from watchroster.roster import router as roster_router
 from watchroster.schedules import router as schedules_router
+from watchroster.security_headers import SecurityHeadersMiddleware
 from watchroster.web import admin as admin_pages
 
 log = logging.getLogger("watchroster.app")
@@ -57,6 +58,8 @@ erasure.on_account_erased(bookings_erasure.forget_user)
 # Likewise the calendar feature (above auth): GET /me shows the link, erasing deletes it.
 auth_router.provide_calendar_url(calendar_router.calendar_url_of)
 erasure.on_account_erased(calendar_service.forget_user)
+# A schedule edit (`schedules`) cancels or moves the bookings it concerns (`bookings`).
+schedules_router.provide_carry(schedule_edit.carry_for)
 
 # Started with the app (the embedded dispatcher); each returns a function that stops it.
 BackgroundStarter = Callable[[AppContext], Callable[[], None]]
@@ -113,6 +116,8 @@ def create_app(
     # Inside RequestContextMiddleware, so a crash's 500 carries the request id and is logged.
     app.add_middleware(CrashResponder)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    # Outside it, so its 413 carries them too: CSP on pages, nosniff everywhere, HSTS in prod.
+    app.add_middleware(SecurityHeadersMiddleware, settings=settings)
     # Outermost: counts every answer. The database gauges come from the features.
     app.add_middleware(MetricsMiddleware, context=context, gauges=(outbox_gauges,))
     _add_error_handlers(app)

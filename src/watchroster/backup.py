@@ -6,6 +6,13 @@ then moves it into place. Restore refuses while any `serve` or `worker` has the 
 holds a shared `flock` on `<database>.lock` for its lifetime (`hold_in_use_lock`), which restore
 must take exclusively. The replaced database is kept beside it, never deleted.
 
+Restore also refuses a file that is not what it claims (issue #21 §7: an unrelated SQLite file
+replaced the live database with exit status 0): it must be SQLite, pass the integrity check, and
+be a watchroster database at a revision of this version's migration chain. An older revision is
+restored (serve and worker refuse to start until `watchroster migrate` brings it up, so nothing
+runs on it meanwhile), since a backup from before an upgrade is exactly what one may need back;
+a revision this version does not know (a newer version's, or another project's) is refused.
+
 On PostgreSQL both commands refuse and name `pg_dump` / `pg_restore`, which do it properly there.
 """
 
@@ -14,6 +21,7 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
@@ -24,6 +32,9 @@ import typer
 _COMPANIONS = ("", "-wal", "-shm")
 # The in-use locks of this process, kept open (and so held) until it exits.
 _HELD: list[IO[bytes]] = []
+# Tables every revision of the schema has: a file at a known revision without them belongs to
+# another project that happens to name its revisions the same way (0001, 0002...).
+_CORE_TABLES = ("bookings", "schedules", "users")
 
 
 class BackupError(Exception):
@@ -80,16 +91,18 @@ def backup_sqlite(database: Path, target: Path) -> int:
     return pages
 
 
-def restore_sqlite(database: Path, source: Path, now: datetime) -> Path | None:
+def restore_sqlite(
+    database: Path,
+    source: Path,
+    now: datetime,
+    checked: Callable[[str], None] = lambda _revision: None,
+) -> Path | None:
     """Put `source` in place of `database`; returns where the replaced database was kept
-    (None when there was none)."""
+    (None when there was none). `checked` gets the backup's revision once it passed every
+    check, before anything is replaced."""
     if not source.exists():
         raise BackupError(f"no backup at {source}")
-    checked = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    try:
-        _check_integrity(checked, source)
-    finally:
-        checked.close()
+    checked(backup_revision(source))
     with _lock_path(database).open("ab") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -112,11 +125,60 @@ def restore_sqlite(database: Path, source: Path, now: datetime) -> Path | None:
     return kept
 
 
+def backup_revision(path: Path) -> str:
+    """The migration revision of the watchroster database in `path`; BackupError when it is
+    not a sound SQLite file, or not a watchroster database at a revision this version knows."""
+    # Read-only, through a URI built from the path (a name with "?" or "#" stays a name).
+    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        _check_integrity(connection, path)
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+        revisions: list[str] = []
+        if "alembic_version" in tables:
+            found = connection.execute("SELECT version_num FROM alembic_version").fetchall()
+            revisions = [str(row[0]) for row in found]
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(_unreadable(path, exc)) from None
+    finally:
+        connection.close()
+    return _known_revision(path, revisions, tables)
+
+
+def _unreadable(path: Path, error: sqlite3.DatabaseError) -> str:
+    name = getattr(error, "sqlite_errorname", "")
+    if name == "SQLITE_NOTADB":
+        return f"{path} is not a SQLite database ({error})"
+    if name == "SQLITE_CORRUPT":
+        return f"{path} is damaged ({error})"
+    return f"cannot read {path} ({error})"
+
+
+def _known_revision(path: Path, revisions: list[str], tables: set[str]) -> str:
+    from watchroster.migrate import revision_chain
+
+    if not revisions:
+        raise BackupError(f"{path} is not a watchroster database: it has no migration revision")
+    if len(revisions) > 1:
+        raise BackupError(f"{path} is on several migration revisions: {', '.join(revisions)}")
+    [revision] = revisions
+    chain = revision_chain()
+    if revision not in chain:
+        raise BackupError(
+            f"{path} is at revision {revision}, which is not one of this version's migrations "
+            f"({chain[0]} to {chain[-1]}): not a watchroster database, or one made by a newer "
+            "version of watchroster"
+        )
+    missing = [table for table in _CORE_TABLES if table not in tables]
+    if missing:
+        raise BackupError(f"{path} is not a watchroster database: no table {', '.join(missing)}")
+    return revision
+
+
 def _check_integrity(connection: sqlite3.Connection, path: Path) -> None:
     result = connection.execute("PRAGMA integrity_check").fetchall()
     if result != [("ok",)]:
         problems = "; ".join(str(row[0]) for row in result[:5])
-        raise BackupError(f"{path} failed the integrity check: {problems}")
+        raise BackupError(f"{path} is damaged: it failed the integrity check: {problems}")
 
 
 def _fsync(path: Path) -> None:
@@ -155,12 +217,26 @@ def restore_command(
     file: Path = typer.Argument(..., help="A file written by `watchroster backup`."),
 ) -> None:
     """Replace the SQLite database by FILE; refuses while serve or worker runs; keeps the old."""
+    from watchroster.migrate import head_revision
+
     database = _sqlite_or_exit("pg_restore (e.g. pg_restore --clean -d DATABASE FILE)")
+    head = head_revision()
+    found: list[str] = []
+
+    def say_revision(revision: str) -> None:
+        found.append(revision)
+        age = "the latest" if revision == head else f"older than this version's {head}"
+        typer.echo(f"{file} is a watchroster database at revision {revision} ({age})")
+
     try:
-        kept = restore_sqlite(database, file, datetime.now(UTC))
+        kept = restore_sqlite(database, file, datetime.now(UTC), say_revision)
     except (BackupError, sqlite3.Error) as exc:
         typer.echo(f"restore refused: {exc}", err=True)
         raise typer.Exit(1) from None
     previous = f"; the previous database is kept as {kept}" if kept else ""
     typer.echo(f"restored {database} from {file}{previous}")
-    typer.echo("run `watchroster migrate` if the backup is from an older version")
+    if found != [head]:
+        typer.echo(
+            f"run `watchroster migrate` to bring it from {found[0]} to {head} "
+            "(serve and worker refuse to start until then)"
+        )

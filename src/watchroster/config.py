@@ -135,6 +135,12 @@ class Settings(BaseSettings):
     # and distinct phone numbers a user may have matched to members (issue #9). 0 turns it off.
     buddy_notices_per_day: int = Field(default=10, ge=0)
     buddy_lookups_per_day: int = Field(default=20, ge=0)
+    # Serious incident reports alert the coordinators at most this often (issue #21 §2): per
+    # reporter in any 24 h, and once per booking in this many minutes (0: no spacing). Reports
+    # past either are kept and flagged in the inbox, unsent. At least one a day: a serious
+    # report must always be able to reach someone.
+    urgent_alerts_per_day: int = Field(default=3, ge=1, le=100)
+    urgent_alert_booking_minutes: int = Field(default=10, ge=0, le=1440)
 
     # --- coordinator console ---
     # Public holidays a schedule may skip: an ISO 3166 country code the `holidays` package knows.

@@ -101,6 +101,17 @@ def head_revision(directory: Path = VERSIONS_DIR) -> str | None:
     return heads.pop() if heads else None
 
 
+def revision_chain(directory: Path = VERSIONS_DIR) -> list[str]:
+    """Every revision from the first to the head, in the order they are applied."""
+    chain = _revisions(directory)
+    order: list[str] = []
+    revision = head_revision(directory)
+    while revision is not None:
+        order.append(revision)
+        revision = chain[revision]
+    return order[::-1]
+
+
 def current_revision(engine: Engine) -> str | None:
     """The database's revision; None when it was never migrated (no `alembic_version`)."""
     try:

@@ -7,6 +7,7 @@ import functools
 import phonenumbers
 
 from watchroster.errors import ValidationFailed
+from watchroster.logs import mask_phone
 
 _ACCEPTED_TYPES = {
     phonenumbers.PhoneNumberType.MOBILE,
@@ -66,6 +67,37 @@ def recipient_region(e164: str) -> str | None:
         return region_of(e164)
     except phonenumbers.NumberParseException:
         return None
+
+
+# What a coordinator's list shows of a number (`masked_phone`): the last two digits.
+_KEEP_LAST_DIGITS = 2
+
+
+def masked_phone(phone: str | None) -> str:
+    """`+27 82 *** **67`: grouped as people write the number, with only the country code, the
+    first group and the last two digits left (enough to recognise, not to call)."""
+    if not phone:
+        return "-"
+    try:
+        number = phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException:
+        return mask_phone(phone)
+    shown = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    groups = shown.split(" ")
+    if len(groups) < 3:
+        return mask_phone(phone)
+    digits_hidden = sum(ch.isdigit() for ch in "".join(groups[2:])) - _KEEP_LAST_DIGITS
+    hidden: list[str] = []
+    for group in groups[2:]:
+        chars = []
+        for ch in group:
+            if ch.isdigit() and digits_hidden > 0:
+                chars.append("*")
+                digits_hidden -= 1
+            else:
+                chars.append(ch)
+        hidden.append("".join(chars))
+    return " ".join(groups[:2] + hidden)
 
 
 def _invalid(field: str) -> ValidationFailed:

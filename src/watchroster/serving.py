@@ -46,7 +46,8 @@ if TYPE_CHECKING:
 
 # prometheus-client's own variable (`metrics.MULTIPROC_ENV`; that module imports the library).
 _MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
-# From SIGTERM to SIGKILL: uvicorn's graceful shutdown, and the worker's message in hand.
+# From SIGTERM to SIGKILL: uvicorn's graceful shutdown (after `draining`'s short wait for the
+# queued connections), and the worker's message in hand.
 HTTP_GRACE_SECONDS = 20
 _HTTP_STOP_TIMEOUT = HTTP_GRACE_SECONDS + 5.0
 _WORKER_STOP_TIMEOUT = 35.0
@@ -105,8 +106,7 @@ def shared_metrics_directory() -> Iterator[None]:
 
 def serve_one(settings: Settings, host: str, port: int, *, embedded_worker: bool) -> None:
     """Everything in this process (the API and, unless told not to, the worker thread)."""
-    import uvicorn
-
+    from watchroster import draining
     from watchroster.app import create_app
     from watchroster.outbox.worker import start_embedded
     from watchroster.startup import open_ready_database
@@ -115,7 +115,7 @@ def serve_one(settings: Settings, host: str, port: int, *, embedded_worker: bool
     background = start_embedded if embedded_worker else None
     application = create_app(settings, db=db, background=background)
     _freeze_for_good()
-    uvicorn.run(application, host=host, port=port, **UVICORN_OPTIONS)
+    draining.serve(application, host, port, **UVICORN_OPTIONS)
     db.dispose()
 
 
@@ -227,9 +227,9 @@ def _http_process(
     *,
     checkpoints: bool,
 ) -> int:
-    """One HTTP process: uvicorn on its own SO_REUSEPORT socket (asyncio listens on it)."""
-    import uvicorn
-
+    """One HTTP process: uvicorn on its own SO_REUSEPORT socket (asyncio listens on it),
+    stopped by SIGTERM without dropping a connection (`draining`)."""
+    from watchroster import draining
     from watchroster.checkpoints import start_checkpoints
 
     if bell is not None:
@@ -240,7 +240,7 @@ def _http_process(
     # handlers it replaced are back: ignored, so this process returns its status normally.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, signal.SIG_IGN)
-    server = uvicorn.Server(uvicorn.Config(application, **UVICORN_OPTIONS))
+    server = draining.DrainingServer(draining.draining_config(application, **UVICORN_OPTIONS))
     stop_checkpoints = start_checkpoints(application.state.context.db) if checkpoints else None
     try:
         server.run(sockets=[listener])

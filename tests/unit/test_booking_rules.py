@@ -132,11 +132,13 @@ def test_shift_label_in_the_schedule_zone() -> None:
 
 
 def test_incident_alert_is_one_line_and_bounded() -> None:
-    text = messages.incident_alert("Patrol, Fri 2 May 18:00-21:00", "Thandi", "a\nb " + "x" * 500)
+    link = "https://watch.example.org/admin/incidents/7"
+    end = SHIFT + timedelta(hours=3)
+    text = messages.incident_alert("Patrol\nnorth " + "x" * 90, SHIFT, end, JOBURG, "Thandi", link)
     assert "\n" not in text
-    assert text.startswith("URGENT incident (severity 2) on Patrol, Fri 2 May 18:00-21:00")
-    assert text.endswith("...")
-    assert len(text) < 420
+    assert text.startswith("URGENT: serious incident (severity 2) reported by Thandi on Patrol")
+    assert text.endswith(f", Fri 2 May 18:00-21:00: {link}")
+    assert len(text) <= messages.ALERT_CHARS
 
 
 def test_coverage_summary() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -24,6 +25,39 @@ def test_south_african_holidays_by_name() -> None:
 def test_subdivisions_have_their_own_holidays() -> None:
     assert holiday_name(HolidayRule("DE", "BY"), date(2026, 1, 6)) == "Epiphany"
     assert holiday_name(HolidayRule("DE", "BE"), date(2026, 1, 6)) is None
+
+
+@pytest.fixture
+def german_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process runs under a German locale, as a server started with LANG=de_DE.UTF-8 does
+    (the `holidays` package reads LANGUAGE, LC_ALL, LC_MESSAGES and LANG when not told)."""
+    for variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.setenv(variable, "de_DE.UTF-8")
+    # Names built before (in English) would hide what this locale does to new ones.
+    holidays._year.cache_clear()
+    yield
+    holidays._year.cache_clear()
+
+
+@pytest.mark.usefixtures("german_process")
+def test_names_do_not_depend_on_the_process_locale() -> None:
+    bavaria = HolidayRule("DE", "BY")
+    assert holiday_name(bavaria, date(2026, 1, 6)) == "Epiphany"
+    assert holiday_name(bavaria, date(2026, 10, 3), "en") == "German Unity Day"
+    # The package has no Afrikaans or isiZulu names for Germany (nor for South Africa): English.
+    assert holiday_name(bavaria, date(2026, 1, 6), "af") == "Epiphany"
+    assert holiday_name(bavaria, date(2026, 1, 6), "zu") == "Epiphany"
+    assert holiday_name(ZA, date(2026, 4, 3), "zu") == "Good Friday"
+    zone = ZoneInfo("Europe/Berlin")
+    assert holiday_at(bavaria, zone, datetime(2026, 1, 6, 9, tzinfo=UTC)) == "Epiphany"
+
+
+@pytest.mark.usefixtures("german_process")
+def test_a_country_with_its_own_english_keeps_it() -> None:
+    # Canada's names are in Canadian English (the package's en_CA), not American.
+    assert holiday_name(HolidayRule("CA"), date(2026, 9, 7), "af") == "Labour Day"
+    # Belgium's own language is Dutch; its English names are the package's en_US.
+    assert holiday_name(HolidayRule("BE"), date(2026, 7, 21)) == "National Day"
 
 
 def test_the_local_date_decides() -> None:

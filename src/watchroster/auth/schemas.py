@@ -7,7 +7,7 @@ Request models list their writable fields and forbid any other (no mass assignme
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 from pydantic.json_schema import SkipJsonSchema
@@ -15,6 +15,7 @@ from pydantic.json_schema import SkipJsonSchema
 from watchroster.auth.models import User
 from watchroster.fields import Instant, Line, Name
 from watchroster.i18n import Language, supported
+from watchroster.phones import masked_phone
 from watchroster.timefmt import to_rfc3339
 
 PhoneText = Annotated[
@@ -58,9 +59,10 @@ class MessageOut(BaseModel):
     message: str
 
 
-class UserOut(BaseModel):
+class _AccountOut(BaseModel):
+    """What a coordinator and the member alike see of an account, less the number."""
+
     user_id: int
-    phone: str | None
     name: str | None
     role: str
     active: bool
@@ -76,6 +78,26 @@ class UserOut(BaseModel):
         description="The chosen language; absent: pages follow the browser.",
     )
     created_at: Instant = Field(description="RFC 3339, UTC.")
+
+    @staticmethod
+    def fields_of(user: User) -> dict[str, Any]:
+        return {
+            "user_id": user.user_id,
+            "name": user.name,
+            "role": user.role,
+            "active": user.active,
+            "channel": user.channel,
+            "reminders": user.reminders,
+            "volunteer_calls": user.volunteer_calls,
+            "language": supported(user.language),
+            "created_at": to_rfc3339(user.created_at),
+        }
+
+
+class UserOut(_AccountOut):
+    """The caller's own account (`GET /me`, login): the full number."""
+
+    phone: str | None
     # Only in `GET /me` (filled in by the calendar feature, a layer above: `auth.router`).
     calendar_url: str | None = Field(
         default=None,
@@ -87,18 +109,21 @@ class UserOut(BaseModel):
 
     @classmethod
     def of(cls, user: User) -> UserOut:
-        return cls(
-            user_id=user.user_id,
-            phone=user.phone,
-            name=user.name,
-            role=user.role,
-            active=user.active,
-            channel=user.channel,
-            reminders=user.reminders,
-            volunteer_calls=user.volunteer_calls,
-            language=supported(user.language),
-            created_at=to_rfc3339(user.created_at),
-        )
+        return cls(phone=user.phone, **cls.fields_of(user))
+
+
+class MemberOut(_AccountOut):
+    """A member as `GET /users` and `PATCH /users/{id}` show them to a coordinator: the number
+    masked, as `GET /people` and the console show it; the full number only through the logged
+    `POST /users/{id}/phone`."""
+
+    phone_masked: str = Field(
+        description="E.g. `+27 82 *** **67` (`-`: erased); the full number: POST …/phone."
+    )
+
+    @classmethod
+    def of(cls, user: User) -> MemberOut:
+        return cls(phone_masked=masked_phone(user.phone), **cls.fields_of(user))
 
 
 class LoginOut(BaseModel):

@@ -69,6 +69,8 @@ class NewBooking:
     buddy_attended: bool | None = None
     attendance_recorded_at: datetime | None = None
     canceled_at: datetime | None = None
+    canceled_by_user_id: int | None = None
+    cancel_reason: str | None = None
     seat: int = 1
     safe_at: datetime | None = None  # "home safe" comes after the shift (`home_safe`)
     safe_by: int | None = None

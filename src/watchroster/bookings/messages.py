@@ -21,7 +21,8 @@ from watchroster.auth.models import User
 from watchroster.bookings import buddies
 from watchroster.bookings.buddies import BuddyRules
 from watchroster.bookings.models import Booking, BookingFields, Report, ShiftSchedule
-from watchroster.bookings.schemas import shown_buddy_name
+from watchroster.bookings.report_alerts import AlertRules
+from watchroster.bookings.schemas import first_name, shown_buddy_name
 from watchroster.i18n import N_
 from watchroster.logs import mask_phone
 from watchroster.outbox.service import queue_message
@@ -44,8 +45,6 @@ COVERAGE_ALERT = "coverage_alert"
 BUDDY_DECLINED = "buddy_declined"  # these two: `buddy_notices`
 BUDDY_REMOVED = "buddy_removed"
 
-# An incident text can be 4,000 characters; the alert carries the start of it, the app the rest.
-_ALERT_EXCERPT_CHARS = 300
 _COVERAGE_LISTED = 5
 
 
@@ -123,12 +122,53 @@ def reminder(label: str, lead_hours: int, lang: str = EN) -> str:
     return text % {"shift": label, "hours": lead_hours}
 
 
-def incident_alert(label: str, reporter_name: str | None, message: str) -> str:
-    excerpt = " ".join(message.split())
-    if len(excerpt) > _ALERT_EXCERPT_CHARS:
-        excerpt = excerpt[: _ALERT_EXCERPT_CHARS - 3] + "..."
-    who = reporter_name or "A volunteer"
-    return f"URGENT incident (severity 2) on {label}, reported by {who}: {excerpt}"
+# An urgent alert says who, which shift and where to read the report, in one SMS segment of
+# GSM characters; the report's text (up to 4,000 characters) stays in the inbox (issue #21 §2).
+ALERT_CHARS = 160
+_ALERT_NAME_CHARS = 15
+_ALERT_SCHEDULE_CHARS = 10  # cut no shorter: the shift must stay recognisable
+_ALERT = (
+    N_("URGENT: serious incident (severity 2) reported by %(name)s on %(shift)s: %(link)s"),
+    N_("URGENT: serious incident (severity 2) reported on %(shift)s: %(link)s"),
+)
+
+
+def _clip(text: str, limit: int) -> str:
+    """`text` on one line, cut to `limit` characters ending in "..." (GSM has no ellipsis)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
+def incident_link(public_url: str, report_id: int) -> str:
+    """The report in the coordinators' console (`/admin/incidents/<id>`)."""
+    return f"{public_url.rstrip('/')}/admin/incidents/{report_id}"
+
+
+def incident_alert(
+    schedule_name: str,
+    start: datetime,
+    end: datetime,
+    zone: ZoneInfo,
+    reporter_name: str | None,
+    link: str,
+    lang: str = EN,
+) -> str:
+    """The alert of a serious report: the reporter's first name, the shift, the severity, the
+    link. Over ALERT_CHARS, the schedule's name gives way (the time and the link cannot)."""
+    _ = i18n.gettext_for(lang)
+    named, nameless = _ALERT
+    name = first_name(reporter_name)
+    text = _(named) if name else _(nameless)
+    values = {"name": _clip(name or "", _ALERT_NAME_CHARS), "link": link}
+
+    def body(schedule: str) -> str:
+        return text % {**values, "shift": shift_label(schedule, start, end, zone, lang)}
+
+    full = body(schedule_name)
+    over = len(full) - ALERT_CHARS
+    if over <= 0:
+        return full
+    return body(_clip(schedule_name, max(_ALERT_SCHEDULE_CHARS, len(schedule_name) - over)))
 
 
 def coverage_summary(labels: Sequence[str], hours: int, *, more: bool = False) -> str:
@@ -337,8 +377,17 @@ def alert_admins(
     schedule: Schedule,
     reporter_name: str | None,
     admins: Sequence[User],
+    rules: AlertRules,
 ) -> None:
-    body = incident_alert(label_of(booking, schedule), reporter_name, report.message)
+    """The urgent alert of a serious report to each admin, in their language."""
+    link, zone = incident_link(rules.public_url, report.report_id), ZoneInfo(schedule.timezone)
+    start, end, now = booking.shift_start, booking.shift_end, report.created_at
+    bodies: dict[str, str] = {}
     for admin in admins:
+        lang = i18n.message_language(admin.language, rules.default_language)
+        if lang not in bodies:
+            bodies[lang] = incident_alert(
+                schedule.name, start, end, zone, reporter_name, link, lang
+            )
         key = f"report:{report.report_id}:alert:{admin.user_id}"
-        queue_to(session, INCIDENT_ALERT, admin, body, now=report.created_at, dedupe_key=key)
+        queue_to(session, INCIDENT_ALERT, admin, bodies[lang], now=now, dedupe_key=key)

@@ -6,12 +6,15 @@ from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -23,7 +26,11 @@ __all__ = ["Booking", "BookingFields", "IdempotencyKey", "Report", "ShiftSchedul
 
 class Report(Base):
     __tablename__ = "reports"
-    __table_args__ = (CheckConstraint("severity BETWEEN 0 AND 2", name="severity"),)
+    __table_args__ = (
+        CheckConstraint("severity BETWEEN 0 AND 2", name="severity"),
+        # The alert caps count one reporter's recent serious reports (`report_alerts`).
+        Index("ix_reports_user_id_created_at", "user_id", "created_at"),
+    )
 
     report_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.booking_id"), index=True)
@@ -35,6 +42,8 @@ class Report(Base):
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reviewed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.user_id"))
     review_note: Mapped[str | None] = mapped_column(Text)
+    # A serious report past the alert caps (issue #21 §2): stored, shown in the inbox, unsent.
+    alert_suppressed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class IdempotencyKey(Base):
@@ -84,6 +93,10 @@ class BookingFields(Protocol):
     def attendance_recorded_at(self) -> datetime | None: ...
     @property
     def canceled_at(self) -> datetime | None: ...
+    @property
+    def canceled_by_user_id(self) -> int | None: ...
+    @property
+    def cancel_reason(self) -> str | None: ...
     @property
     def created_at(self) -> datetime: ...
     @property

@@ -16,6 +16,7 @@ from watchroster.bookings import create, home_safe, idempotency, participants, s
 from watchroster.bookings.buddies import BuddyRules
 from watchroster.bookings.idempotency import IdempotencyKeyHeader, Reply, RequestKey
 from watchroster.bookings.models import ShiftSchedule
+from watchroster.bookings.report_alerts import AlertRules
 from watchroster.bookings.schemas import (
     DEFAULT_PAGE,
     MAX_OFFSET,
@@ -265,19 +266,21 @@ def file_report(
     body: ReportCreate,
     caller: CurrentUser,
     db: DbDep,
+    settings: SettingsDep,
     clock: ClockDep,
     request: Request,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
-    """File an incident report on a started shift; severity 2 alerts the admins."""
-    now = clock()
+    """File an incident report on a started shift, until 24 h after its end; severity 2
+    alerts the admins, within the alert caps."""
+    now, rules = clock(), AlertRules.of(settings)
     key = None
     if idempotency_key is not None:
         key = RequestKey.of(idempotency_key, "POST", request.url.path, body)
     with db.write() as session:
 
         def filed() -> Reply:
-            report = service.file_report(session, caller, booking_id, body, now)
+            report = service.file_report(session, caller, booking_id, body, now, rules)
             return Reply(201, ReportOut.of(report).model_dump_json())
 
         reply = idempotency.once_in_session(session, caller.user_id, key, now, filed)

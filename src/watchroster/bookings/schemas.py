@@ -7,7 +7,7 @@ Request models list the writable fields and nothing else (`extra="forbid"`): `us
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -110,6 +110,9 @@ class ReportOut(BaseModel):
     severity: int
     message: str
     created_at: Instant = Field(description="RFC 3339, UTC.")
+    alert_suppressed: bool = Field(
+        description="A serious report past the alert caps: stored, no alert sent (issue #21)."
+    )
 
     @classmethod
     def of(cls, report: Report) -> ReportOut:
@@ -120,6 +123,7 @@ class ReportOut(BaseModel):
             severity=report.severity,
             message=report.message,
             created_at=to_rfc3339(report.created_at),
+            alert_suppressed=report.alert_suppressed,
         )
 
 
@@ -142,6 +146,18 @@ def _utc(value: datetime | None) -> str | None:
     return None if value is None else to_rfc3339(value)
 
 
+# Who cancelled, without naming the coordinator to the volunteer or buddy reading it.
+CanceledBy = Literal["volunteer", "coordinator"]
+
+
+def canceled_by(booking: BookingFields) -> CanceledBy | None:
+    """The column is set only for a coordinator's decision (`service.cancel_booking` leaves it
+    empty when the volunteer cancels their own, as erasing an account does)."""
+    if booking.canceled_at is None:
+        return None
+    return "volunteer" if booking.canceled_by_user_id is None else "coordinator"
+
+
 class BookingOut(BaseModel):
     booking_id: int
     user_id: int
@@ -155,6 +171,11 @@ class BookingOut(BaseModel):
     buddy_attended: bool | None
     attendance_recorded_at: Instant | None = Field(description="RFC 3339, UTC; null: not recorded.")
     canceled_at: Instant | None
+    canceled_by: CanceledBy | None = Field(
+        description="volunteer: the booking's own volunteer (or their account was erased); "
+        "coordinator: a coordinator cancelled it or its shift. Null while it stands."
+    )
+    cancel_reason: str | None = Field(description="The coordinator's reason, when one was given.")
     created_at: Instant
     seat: int = Field(default=1, description="Which of the shift's seats (1..seats) it holds.")
     safe_at: Instant | None = Field(
@@ -178,6 +199,8 @@ class BookingOut(BaseModel):
             buddy_attended=booking.buddy_attended,
             attendance_recorded_at=_utc(booking.attendance_recorded_at),
             canceled_at=_utc(booking.canceled_at),
+            canceled_by=canceled_by(booking),
+            cancel_reason=booking.cancel_reason,
             created_at=to_rfc3339(booking.created_at),
             seat=booking.seat,
             safe_at=_utc(booking.safe_at),

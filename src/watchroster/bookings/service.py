@@ -8,6 +8,7 @@ they commit together or not at all. Who may do what is decided here, next to the
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,13 +20,16 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from watchroster import metrics
 from watchroster.auth.deps import Principal
 from watchroster.auth.models import ROLE_ADMIN, User
-from watchroster.bookings import messages
+from watchroster.bookings import messages, report_alerts
 from watchroster.bookings.buddies import DEFAULT_RULES, BuddyRules
 from watchroster.bookings.changes import touched
 from watchroster.bookings.models import Booking, Report
+from watchroster.bookings.report_alerts import AlertRules
 from watchroster.bookings.schemas import SEVERITIES, AttendanceUpdate, ReportCreate
 from watchroster.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from watchroster.schedules.models import Schedule
+
+log = logging.getLogger("watchroster.bookings")
 
 T = TypeVar("T")
 _Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
@@ -71,9 +75,10 @@ def get_booking(
 
 def _lock_user(session: Session, user_id: int) -> None:
     """Serialise one user's writes on PostgreSQL (SQLite runs one writer at a time), so the daily
-    limits in `buddies` cannot be passed by parallel requests. Taken before the booking row, as
-    the booking path takes the caller's row before anything else. NO KEY UPDATE: bookings that
-    merely reference this user (foreign keys) are not blocked."""
+    limits in `buddies` and the alert caps in `report_alerts` cannot be passed by parallel
+    requests. Taken before the booking row, as the booking path takes the caller's row before
+    anything else. NO KEY UPDATE: bookings that merely reference this user (foreign keys) are
+    not blocked."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(
             select(User.user_id).where(User.user_id == user_id).with_for_update(key_share=True)
@@ -191,27 +196,41 @@ def active_admins(session: Session) -> list[User]:
 
 
 def file_report(
-    session: Session, caller: Principal, booking_id: int, data: ReportCreate, now: datetime
+    session: Session,
+    caller: Principal,
+    booking_id: int,
+    data: ReportCreate,
+    now: datetime,
+    rules: AlertRules,
 ) -> Report:
-    """File an incident report; severity 2 alerts every active admin in the same transaction."""
+    """File an incident report, until 24 h after the shift's end (`report_alerts`). Severity 2
+    alerts every active admin in the same transaction, within the caps of `rules`
+    (`AlertRules.of(settings)`); past them it is stored flagged `alert_suppressed`."""
     if data.severity not in SEVERITIES:
         raise ValidationFailed(
             "severity must be 0, 1 or 2",
             details=[{"field": "severity", "message": "must be 0, 1 or 2"}],
         )
+    _lock_user(session, caller.user_id)  # before the booking's row, as the caps need
     booking, schedule = _changeable_after_start(session, caller, booking_id, now, "report")
+    report_alerts.check_report_window(booking, now)
+    serious = data.severity == report_alerts.SERIOUS
+    alert = serious and report_alerts.may_alert(session, caller.user_id, booking_id, now, rules)
     report = Report(
         booking_id=booking.booking_id,
         user_id=caller.user_id,
         severity=data.severity,
         message=data.message,
         created_at=now,
+        alert_suppressed=serious and not alert,
     )
     session.add(report)
     session.flush()
-    if data.severity == 2:
+    if alert:
         admins = active_admins(session)
-        messages.alert_admins(session, report, booking, schedule, caller.name, admins)
+        messages.alert_admins(session, report, booking, schedule, caller.name, admins, rules)
+    elif serious:  # the log says why no coordinator's phone rang
+        log.info("report %s sent no alert: an alert cap was reached", report.report_id)
     return report
 
 

@@ -4,11 +4,13 @@ offered (`ScheduleException`), and whoever booked it is cancelled and told why.
 It lives in `bookings` because it cancels bookings; the exception rows, their reads and the undo
 are `schedules.exclusions`. Everything is written in the caller's one transaction: the
 exception, the cancelled bookings (who and why recorded on each) and the messages commit
-together or not at all.
+together or not at all. A schedule edit that drops booked shifts cancels them the same way
+(`cancel_bookings`, called by `schedule_edit`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -22,7 +24,7 @@ from watchroster.auth.models import User
 from watchroster.bookings.buddies import DEFAULT_RULES, BuddyRules
 from watchroster.bookings.changes import touched
 from watchroster.bookings.messages import active_member, label_of, language_of, queue_to
-from watchroster.bookings.models import Booking
+from watchroster.bookings.models import Booking, ShiftSchedule
 from watchroster.bookings.schemas import shown_buddy_name
 from watchroster.errors import Conflict, NotFound, ValidationFailed
 from watchroster.schedules import exclusions
@@ -119,16 +121,34 @@ def cancel_shift(
             .with_for_update()
         )
     )
+    cancel_bookings(session, caller.user_id, schedule, bookings, reason, now, rules)
+    return Cancelled(exception, schedule, bookings)
+
+
+def cancel_bookings(
+    session: Session,
+    by_user_id: int,
+    schedule: ShiftSchedule,
+    bookings: list[Booking],
+    reason: str,
+    now: datetime,
+    rules: BuddyRules = DEFAULT_RULES,
+    reason_in: Callable[[str], str] | None = None,
+) -> None:
+    """Cancel `bookings` (rows of `session`, locked by the caller) as a coordinator's act:
+    who and why recorded, the calendar told, each volunteer and registered buddy messaged.
+    `schedule` names the shifts as they were booked; `reason_in(lang)`: the reason as each
+    recipient reads it (default: `reason` as written, a coordinator's own words)."""
     for booking in bookings:
         booking.canceled_at = now
-        booking.canceled_by_user_id = caller.user_id
+        booking.canceled_by_user_id = by_user_id
         booking.cancel_reason = reason
         touched(booking, now)
     session.flush()
+    told = reason_in or (lambda _lang: reason)
     for booking in bookings:
         metrics.BOOKINGS_CANCELLED.inc()
-        _tell(session, booking, schedule, reason, now, rules)
-    return Cancelled(exception, schedule, bookings)
+        _tell(session, booking, schedule, told, now, rules)
 
 
 @dataclass(frozen=True)
@@ -173,8 +193,8 @@ def _member(session: Session, user_id: int | None) -> User | None:
 def _tell(
     session: Session,
     booking: Booking,
-    schedule: Schedule,
-    reason: str,
+    schedule: ShiftSchedule,
+    reason_in: Callable[[str], str],
     now: datetime,
     rules: BuddyRules,
 ) -> None:
@@ -185,10 +205,10 @@ def _tell(
     owner = _member(session, booking.user_id)
     if owner is not None:
         lang = language_of(owner, rules)
-        body = shift_cancelled(label_of(booking, schedule, lang), reason, lang)
+        body = shift_cancelled(label_of(booking, schedule, lang), reason_in(lang), lang)
         queue(SHIFT_CANCELLED, owner, body, dedupe_key=key)
     buddy = _member(session, booking.buddy_user_id)
     if buddy is not None and buddy.user_id != booking.user_id:
         lang = language_of(buddy, rules)
-        body = shift_cancelled_buddy(label_of(booking, schedule, lang), reason, lang)
+        body = shift_cancelled_buddy(label_of(booking, schedule, lang), reason_in(lang), lang)
         queue(SHIFT_CANCELLED_BUDDY, buddy, body, dedupe_key=f"{key}:buddy")

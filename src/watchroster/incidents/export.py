@@ -23,6 +23,7 @@ HEADER = (
     "reviewed_at",
     "reviewed_by",
     "review_note",
+    "alert_suppressed",
 )
 
 
@@ -45,6 +46,7 @@ def incidents_csv(items: Iterable[InboxItem]) -> str:
                 out.reviewed_at,
                 out.reviewed_by_first_name,
                 out.review_note,
+                out.alert_suppressed,
             )
         )
     return to_csv(HEADER, rows)

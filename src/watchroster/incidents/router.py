@@ -39,6 +39,10 @@ _LIST_ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"description": "admins only"},
 }
 _CSV = {**documented("The inbox as CSV, in inbox order (header line first)."), **_LIST_ERRORS}
+_ONE_ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {"description": "admins only"},
+    404: {"description": "no such report"},
+}
 _REVIEW_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "a note over 1000 characters or with control characters"},
     403: {"description": "admins only"},
@@ -82,6 +86,13 @@ def incidents_csv(
         items, _more = service.inbox(session, where, service.EXPORT_LIMIT)
         body = export.incidents_csv(items)
     return download(body, export.filename(clock().astimezone(settings.zone).date()))
+
+
+@router.get("/incidents/{report_id}", response_model=IncidentOut, responses=_ONE_ERRORS)
+def incident(report_id: PathId, _admin: AdminUser, db: DbDep) -> IncidentOut:
+    """One report as the inbox shows it (an urgent alert links to its console page)."""
+    with db.read() as session:
+        return IncidentOut.of(service.get_item(session, report_id))
 
 
 @router.post("/incidents/{report_id}/review", response_model=IncidentOut, responses=_REVIEW_ERRORS)

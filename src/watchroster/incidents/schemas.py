@@ -39,6 +39,9 @@ class IncidentOut(BaseModel):
     reviewed_by_user_id: int | None
     reviewed_by_first_name: str | None
     review_note: str | None
+    alert_suppressed: bool = Field(
+        description="A serious report past the alert caps: no alert was sent (issue #21)."
+    )
 
     @classmethod
     def of(cls, item: InboxItem) -> IncidentOut:
@@ -63,6 +66,7 @@ class IncidentOut(BaseModel):
             reviewed_by_user_id=report.reviewed_by_user_id,
             reviewed_by_first_name=first_name(item.reviewer_name),
             review_note=report.review_note,
+            alert_suppressed=report.alert_suppressed,
         )
 
 

@@ -11,7 +11,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-import phonenumbers
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
@@ -21,10 +20,9 @@ from watchroster.auth.service import get_user
 from watchroster.bookings.models import Booking
 from watchroster.errors import NotFound
 from watchroster.logs import mask_phone
+from watchroster.phones import masked_phone
 
 log = logging.getLogger("watchroster.people")
-
-_KEEP_LAST_DIGITS = 2
 
 
 @dataclass(frozen=True)
@@ -41,33 +39,6 @@ class Person:
     no_shows: int  # past bookings recorded as "not there"
     unrecorded: int  # past bookings nobody recorded attendance for
     volunteer_calls: bool
-
-
-def masked_phone(phone: str | None) -> str:
-    """`+27 82 *** **67`: grouped as people write the number, with only the country code, the
-    first group and the last two digits left (enough to recognise, not to call)."""
-    if not phone:
-        return "-"
-    try:
-        number = phonenumbers.parse(phone, None)
-    except phonenumbers.NumberParseException:
-        return mask_phone(phone)
-    shown = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-    groups = shown.split(" ")
-    if len(groups) < 3:
-        return mask_phone(phone)
-    digits_hidden = sum(ch.isdigit() for ch in "".join(groups[2:])) - _KEEP_LAST_DIGITS
-    hidden: list[str] = []
-    for group in groups[2:]:
-        chars = []
-        for ch in group:
-            if ch.isdigit() and digits_hidden > 0:
-                chars.append("*")
-                digits_hidden -= 1
-            else:
-                chars.append(ch)
-        hidden.append("".join(chars))
-    return " ".join(groups[:2] + hidden)
 
 
 def list_people(session: Session, now: datetime, *, limit: int, offset: int = 0) -> list[Person]:

@@ -17,6 +17,7 @@ from watchroster.schedules import describe, preview
 from watchroster.schedules.cron import CronError, parse_cron
 from watchroster.schedules.holidays import HolidayRule, check_rule
 from watchroster.schedules.recurrence import ScheduleRule
+from watchroster.schedules.schemas import MAX_DURATION_MINUTES
 from watchroster.timefmt import check_zone
 
 Weekday = Literal["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
@@ -48,7 +49,9 @@ class ScheduleDraft(BaseModel):
         pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
         description="Local start time, HH:MM (24-hour).",
     )
-    duration_minutes: int = Field(gt=0, le=1440, description="Shift length (1..1440 minutes).")
+    duration_minutes: int = Field(
+        gt=0, le=MAX_DURATION_MINUTES, description="Shift length (1..1440 minutes)."
+    )
     start_date: Day | None = Field(default=None, description="First local date (inclusive).")
     end_date: Day | None = Field(default=None, description="Last local date (inclusive).")
     timezone: str | None = Field(default=None, description="IANA zone; WATCHROSTER_TIMEZONE.")

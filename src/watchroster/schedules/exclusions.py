@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from watchroster.errors import Conflict, NotFound, ValidationFailed
 from watchroster.rawsql import Prepared, RawTransaction, decode_instant
-from watchroster.schedules.holidays import HolidayRule, holiday_at
+from watchroster.schedules.holidays import ENGLISH, HolidayRule, holiday_at
 from watchroster.schedules.models import Schedule, ScheduleException
 from watchroster.schedules.slot_cache import CachedSlot, ScheduleView
 
@@ -57,9 +57,10 @@ def holiday_rule(schedule: Schedule) -> HolidayRule | None:
     return HolidayRule(schedule.holiday_country, schedule.holiday_subdivision)
 
 
-def holiday_of(schedule: Schedule, start: datetime) -> str | None:
-    """The public holiday this occurrence falls on, if the schedule skips holidays."""
-    return holiday_at(holiday_rule(schedule), ZoneInfo(schedule.timezone), start)
+def holiday_of(schedule: Schedule, start: datetime, lang: str = ENGLISH) -> str | None:
+    """The public holiday this occurrence falls on (named in `lang`), if the schedule skips
+    holidays."""
+    return holiday_at(holiday_rule(schedule), ZoneInfo(schedule.timezone), start, lang)
 
 
 def find_exception(session: Session, schedule_id: int, start: datetime) -> ScheduleException | None:

@@ -169,9 +169,11 @@ def warnings_for(session: Session, draft: Draft, shifts: list[Shift], lang: str)
     return found
 
 
-def _not_held(session: Session, draft: Draft, now: datetime) -> Callable[[datetime], str | None]:
-    """Why an occurrence is not offered: a public holiday the draft skips, or (for a saved
-    schedule) a shift a coordinator cancelled, as availability leaves them out."""
+def _not_held(
+    session: Session, draft: Draft, now: datetime, lang: str
+) -> Callable[[datetime], str | None]:
+    """Why an occurrence is not offered: a public holiday the draft skips (named in `lang`),
+    or (for a saved schedule) a shift a coordinator cancelled, as availability leaves them out."""
     zone = ZoneInfo(draft.rule.timezone)
     cancelled: dict[datetime, str] = {}
     if draft.schedule_id is not None:
@@ -179,7 +181,7 @@ def _not_held(session: Session, draft: Draft, now: datetime) -> Callable[[dateti
         cancelled = {start: why for (sid, start), why in found.items() if sid == draft.schedule_id}
 
     def reason(start: datetime) -> str | None:
-        return holiday_at(draft.holidays, zone, start) or cancelled.get(start)
+        return holiday_at(draft.holidays, zone, start, lang) or cancelled.get(start)
 
     return reason
 
@@ -187,7 +189,7 @@ def _not_held(session: Session, draft: Draft, now: datetime) -> Callable[[dateti
 def preview(session: Session, draft: Draft, now: datetime, lang: str) -> Preview:
     """The sentence, the next shifts and the warnings of a draft schedule."""
     description = describe.describe(draft.rule, lang, skip_holidays=draft.holidays is not None)
-    shifts, skipped = next_shifts(draft.rule, now, lang, _not_held(session, draft, now))
+    shifts, skipped = next_shifts(draft.rule, now, lang, _not_held(session, draft, now, lang))
     result = Preview(draft.rule.cron_expr, description, shifts, skipped)
     result.warnings = warnings_for(session, draft, shifts, lang)
     return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Annotated
@@ -11,10 +12,11 @@ from fastapi import APIRouter, Query, Request, Response
 
 from watchroster import i18n
 from watchroster.auth.deps import AdminUser, authenticate
+from watchroster.config import Settings
 from watchroster.db import Database
 from watchroster.deps import ClockDep, DbDep, SettingsDep, context_of
 from watchroster.fields import PathId, QueryId, bound_query
-from watchroster.schedules import availability, preview, service
+from watchroster.schedules import availability, edits, preview, service
 from watchroster.schedules.drafts import ScheduleDraft, SchedulePreviewOut
 from watchroster.schedules.schemas import ScheduleCreate, ScheduleOut, ScheduleUpdate, SlotOut
 
@@ -151,6 +153,17 @@ def preview_schedule(
     return SchedulePreviewOut.of(result)
 
 
+# Cancelling bookings and moving their ends is the bookings feature's, above this one: the
+# entry point hands it down (`app.py`: `bookings.schedule_edit.carry_for`). Without it an edit
+# that must change a booking is refused (409), never done halfway.
+CarryFor = Callable[[int, Settings], edits.Carry]
+_carry_for: list[CarryFor] = []
+
+
+def provide_carry(carry_for: CarryFor) -> None:
+    _carry_for[:] = [carry_for]
+
+
 @router.patch(
     "/schedules/{schedule_id}",
     response_model=ScheduleOut,
@@ -161,19 +174,29 @@ def preview_schedule(
             "description": (
                 "name_taken: another active schedule has this name; seats_in_use: upcoming "
                 "shifts (named in the message and details) have bookings on seats above the new "
-                "number"
+                "number; bookings_affected: the change drops booked upcoming shifts (named in "
+                'the message and details) and on_booked is not "cancel"'
             )
         },
     },
 )
 def update_schedule(
-    schedule_id: ScheduleId, body: ScheduleUpdate, _admin: AdminUser, db: DbDep, clock: ClockDep
+    schedule_id: ScheduleId,
+    body: ScheduleUpdate,
+    admin: AdminUser,
+    db: DbDep,
+    settings: SettingsDep,
+    clock: ClockDep,
 ) -> ScheduleOut:
-    """Only the fields given change; deactivate with `{"active": false}`. Lowering `seats` never
-    drops a booking: below what an upcoming shift already holds it is refused (409)."""
+    """Only the fields given change; deactivate with `{"active": false}`. No booking is ever
+    left behind: lowering `seats` below what an upcoming shift holds is refused (409), and so
+    is a change that stops a booked upcoming shift being a shift, unless `on_booked` is
+    "cancel" (those bookings are cancelled and everyone on them told). Bookings that stay move
+    with a new length; their calendar events update."""
+    carry = _carry_for[0](admin.user_id, settings) if _carry_for else None
     with db.write() as session:
         schedule = service.update_schedule(
-            session, schedule_id, body, unique_name=True, now=clock()
+            session, schedule_id, body, unique_name=True, now=clock(), carry=carry
         )
         return ScheduleOut.model_validate(schedule)
 
@@ -184,7 +207,11 @@ def update_schedule(
     responses={
         **_ADMIN_RESPONSES,
         404: {"description": "No such schedule"},
-        409: {"description": "The schedule has bookings; deactivate it instead"},
+        409: {
+            "description": "schedule_has_bookings (any, cancelled or past ones too) or "
+            "schedule_in_use (calls for volunteers, cancelled shifts): kept for the records, "
+            "deactivate it instead"
+        },
     },
 )
 def delete_schedule(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -22,7 +22,11 @@ from watchroster.schedules.cron import CronError, parse_cron
 from watchroster.settings_values import check_holiday_country
 from watchroster.timefmt import check_zone
 
-Duration = Annotated[int, Field(gt=0, le=1440, description="Shift length in minutes (1..1440).")]
+MAX_DURATION_MINUTES = 24 * 60
+Duration = Annotated[
+    int,
+    Field(gt=0, le=MAX_DURATION_MINUTES, description="Shift length in minutes (1..1440)."),
+]
 MAX_SEATS = 50
 # Strict: the schema says integer, so "3" or 2.0 is a 400 like any other type mismatch.
 Seats = Annotated[
@@ -156,7 +160,13 @@ _NOT_NULL = (
     "seats",
     "skip_holidays",
     "holiday_country",
+    "on_booked",
 )
+
+# What to do with bookings of upcoming shifts an update drops (issue #21 §1): omitted, the
+# update is refused (409 bookings_affected, naming them); "cancel" cancels them and tells
+# everyone on them. Not a column: `service.update_schedule` leaves it out of the row.
+OnBooked = Literal["cancel"]
 
 
 class ScheduleUpdate(BaseModel):
@@ -178,6 +188,12 @@ class ScheduleUpdate(BaseModel):
     holiday_country: HolidayCountry | SkipJsonSchema[None] = None
     holiday_subdivision: HolidaySubdivision | None = None  # null: the whole country
     check_in_minutes: CheckInMinutes | None = None  # null: no home-safe check
+    on_booked: OnBooked | SkipJsonSchema[None] = Field(
+        default=None,
+        description='"cancel": bookings of upcoming shifts this change drops (no longer a shift'
+        " of the schedule) are cancelled and everyone on them told; omitted: such a change is"
+        " refused (409 bookings_affected).",
+    )
 
     @field_validator("cron_expr")
     @classmethod

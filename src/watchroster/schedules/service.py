@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import column, exists, func, select, table
 from sqlalchemy.orm import Session
 
 from watchroster.booking_table import Booking
 from watchroster.db import utcnow
 from watchroster.errors import Conflict, NotFound, ValidationFailed
+from watchroster.schedules import edits
 from watchroster.schedules.holidays import DEFAULT_HOLIDAY_COUNTRY, check_rule
 from watchroster.schedules.models import Schedule
 from watchroster.schedules.schemas import ScheduleCreate, ScheduleUpdate
-from watchroster.timefmt import to_rfc3339
 
 
 def list_schedules(session: Session, *, include_inactive: bool = True) -> list[Schedule]:
@@ -79,14 +79,22 @@ def update_schedule(
     *,
     unique_name: bool = False,
     now: datetime | None = None,
+    carry: edits.Carry | None = None,
 ) -> Schedule:
     """Only the fields given change. A rename, or a reactivation, must not make two active
     schedules share a name (with `unique_name`, as `create_schedule`). Lowering `seats` below
-    the seats a shift after `now` (default: the current time) has booked is refused (409)."""
-    schedule = get_schedule(session, schedule_id)
+    the seats a shift after `now` (default: the current time) has booked is refused (409).
+
+    Bookings of shifts after `now` are never left behind (`edits`): a change that drops a
+    booked shift is refused (409 bookings_affected) unless `data.on_booked` is "cancel"; the
+    bookings it drops or moves are handed to `carry`, and without one such a change is refused.
+    """
+    now = now or utcnow()
+    schedule = _locked(session, schedule_id)
+    before = edits.Before.of(schedule)
     if data.seats is not None:
-        _check_seats(session, schedule, data.seats, now or utcnow())
-    for field, value in data.model_dump(exclude_unset=True).items():
+        _check_seats(session, schedule, data.seats, now)
+    for field, value in data.model_dump(exclude_unset=True, exclude={"on_booked"}).items():
         setattr(schedule, field, value)
     _check_holidays(schedule)
     if schedule.start_date and schedule.end_date and schedule.start_date > schedule.end_date:
@@ -96,26 +104,27 @@ def update_schedule(
         )
     if unique_name:  # after the checks above: its query flushes the changed row
         _ensure_name_free(session, schedule)
+    edit = edits.booked_edit(session, schedule, before, now)
+    edits.settle(session, edit, cancel=data.on_booked == "cancel", carry=carry)
     session.flush()
     return schedule
 
 
-# Slots named in the 409 at most (the message says how many there are in all).
-_SLOTS_NAMED = 20
+def _locked(session: Session, schedule_id: int) -> Schedule:
+    """The schedule row, locked FOR UPDATE on PostgreSQL before anything is counted. A booking
+    reads the row FOR KEY SHARE (see `bookings.create`), which this lock excludes: a booking
+    either committed before (and is counted here) or waits, then reads the changed row (its
+    new seats, times, season). SQLite writes one transaction at a time anyway."""
+    schedule = session.get(Schedule, schedule_id, with_for_update=True, populate_existing=True)
+    if schedule is None:
+        raise NotFound(f"schedule {schedule_id} not found", code="schedule_not_found")
+    return schedule
 
 
 def _check_seats(session: Session, schedule: Schedule, seats: int, now: datetime) -> None:
     """Refuse (409 seats_in_use) fewer seats than an upcoming shift has booked: bookings are
     never dropped, and a booking on a seat above the new number would let the slot fill past it.
-
-    PostgreSQL: the row is locked first; a booking reads `seats` FOR KEY SHARE (see
-    `bookings.create`), so it either committed before this count or waits and sees the new
-    number. SQLite writes one transaction at a time anyway."""
-    session.execute(
-        select(Schedule.schedule_id)
-        .where(Schedule.schedule_id == schedule.schedule_id)
-        .with_for_update()
-    )
+    The caller holds the row locked (`_locked`)."""
     starts = list(
         session.scalars(
             select(Booking.shift_start)
@@ -131,17 +140,14 @@ def _check_seats(session: Session, schedule: Schedule, seats: int, now: datetime
     )
     if not starts:
         return
-    zone = ZoneInfo(schedule.timezone)
-    named = [to_rfc3339(start, zone) for start in starts[:_SLOTS_NAMED]]
-    more = f" and {len(starts) - len(named)} more" if len(starts) > len(named) else ""
-    raise Conflict(
-        f"cannot lower seats to {seats}: these upcoming shifts have bookings on higher seats: "
-        f"{', '.join(named)}{more}",
+    raise edits.slots_conflict(
+        f"cannot lower seats to {seats}: these upcoming shifts have bookings on higher seats",
+        "",
         code="seats_in_use",
-        details=[
-            {"field": "seats", "start_time": start, "message": f"booked beyond {seats} seats"}
-            for start in named
-        ],
+        starts=starts,
+        zone=ZoneInfo(schedule.timezone),
+        field="seats",
+        why=f"booked beyond {seats} seats",
     )
 
 
@@ -159,6 +165,26 @@ def deactivate_schedule(session: Session, schedule_id: int) -> Schedule:
     return schedule
 
 
+# The tables that refer to a schedule (a foreign key to it), and what they hold in words. A
+# schedule one of them refers to is kept for the records: it can be deactivated, not deleted.
+# Named here, not imported: calls sit above this package. A test checks the list is complete.
+REFERRERS = {
+    "bookings": "bookings",
+    "volunteer_calls": "calls for volunteers",
+    "schedule_exceptions": "cancelled shifts",
+}
+
+
+def referred_by(session: Session, schedule_id: int) -> list[str]:
+    """The tables of `REFERRERS` that hold a row of this schedule, in that order."""
+    found = []
+    for name in REFERRERS:
+        rows = table(name, column("schedule_id"))
+        if session.scalar(select(exists().where(rows.c.schedule_id == schedule_id))):
+            found.append(name)
+    return found
+
+
 def has_future_bookings(session: Session, schedule_id: int, now: datetime) -> bool:
     query = select(
         exists().where(
@@ -171,17 +197,21 @@ def has_future_bookings(session: Session, schedule_id: int, now: datetime) -> bo
 
 
 def delete_schedule(session: Session, schedule_id: int, now: datetime) -> None:
-    """Delete a schedule nobody is booked on; one with future bookings must be deactivated."""
-    schedule = get_schedule(session, schedule_id)
-    if has_future_bookings(session, schedule_id, now):
+    """Delete a schedule nothing refers to (409 otherwise: deactivate it instead). Any booking
+    counts, cancelled or past ones too (kept for history), and so do calls for volunteers and
+    cancelled shifts. Locked first, so a booking or call in flight is either seen or waits and
+    then finds no schedule."""
+    schedule = _locked(session, schedule_id)
+    found = referred_by(session, schedule_id)
+    if found:
+        words = [REFERRERS[name] for name in found]
+        if has_future_bookings(session, schedule_id, now):
+            words[0] = "bookings (upcoming ones too)"
         raise Conflict(
-            "schedule has future bookings; deactivate it instead",
-            code="schedule_has_bookings",
-        )
-    if session.scalar(select(exists().where(Booking.schedule_id == schedule_id))):
-        raise Conflict(
-            "schedule has past bookings kept for history; deactivate it instead",
-            code="schedule_has_bookings",
+            f"schedule {schedule_id} has {', '.join(words)}, kept for the records; "
+            "deactivate it instead",
+            code="schedule_has_bookings" if "bookings" in found else "schedule_in_use",
+            details=[{"field": "schedule_id", "message": REFERRERS[name]} for name in found],
         )
     session.delete(schedule)
     session.flush()

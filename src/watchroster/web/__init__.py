@@ -1,8 +1,9 @@
 """The volunteer web pages: server-rendered, mobile-first, working without JavaScript.
 
 Pages sit on the same service functions as the JSON API. `install(app)` adds their routes (kept
-out of the OpenAPI schema), the static files, and the two answers a page gives instead of JSON:
-the login redirect and the "form expired" page. Pages compress themselves (`compress`).
+out of the OpenAPI schema), the static files, and the answers a page gives instead of JSON: the
+login redirect, the "form expired" page and the "check the address" page (`forms.BadNumber`).
+Pages compress themselves (`compress`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from watchroster.web import (
     static,
 )
 from watchroster.web.csrf import CsrfFailed
+from watchroster.web.forms import BadNumber
 from watchroster.web.render import error_page, is_htmx, language_of, redirect
 from watchroster.web.sessions import LoginRequired, login_url
 
@@ -43,6 +45,16 @@ async def _csrf_failed(request: Request, _exc: Exception) -> Response:
     )
 
 
+async def _bad_number(request: Request, _exc: Exception) -> Response:
+    _ = i18n.gettext_for(language_of(request))
+    return error_page(
+        request,
+        400,
+        _("Check the address"),
+        _("A number in this address is not valid. Go back and follow the link again."),
+    )
+
+
 def install(app: FastAPI) -> None:
     for module in (
         static,
@@ -57,3 +69,4 @@ def install(app: FastAPI) -> None:
         app.include_router(module.router, include_in_schema=False)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(CsrfFailed, _csrf_failed)
+    app.add_exception_handler(BadNumber, _bad_number)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from starlette.datastructures import FormData
 
 from watchroster import i18n
+from watchroster.fields import MAX_ID
 
 _MAX_FIELD = 4096
 _DEFAULT_NEXT = "/shifts"
@@ -29,9 +31,40 @@ def safe_next(candidate: str | None) -> str:
     return candidate
 
 
+class BadNumber(Exception):
+    """A number in a page's address that is not ASCII digits in range: a 400 page
+    (`web.install`)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"{name} is not a number in range")
+        self.name = name
+
+
+def parse_number(text: str, lowest: int, highest: int) -> int | None:
+    """ASCII digits in lowest..highest, else None. Not `str.isdigit`/`int()` alone: they also
+    read '²' (isdigit yes, int() fails: a 500), '٣' and '１' (read as 3 and 1: another object)."""
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(highest)):
+        return None
+    value = int(text)
+    return value if lowest <= value <= highest else None
+
+
 def parse_id(text: str) -> int | None:
     """A database id from a path or form, or None (so a bad id is a 404 page, not a 400 JSON)."""
-    return int(text) if text.isdigit() and 0 < len(text) <= 10 and int(text) < 2**31 else None
+    return parse_number(text, 1, MAX_ID)
+
+
+def query_number(query: Mapping[str, str], name: str, lowest: int) -> int | None:
+    """A number (an id or a count) from the address's query: None when absent or empty, else
+    ASCII digits in lowest..MAX_ID, else `BadNumber`, so a changed link is a 400 page rather
+    than quietly another page (all shifts, the first page of reports)."""
+    text = query.get(name, "")
+    if not text:
+        return None
+    value = parse_number(text, lowest, MAX_ID)
+    if value is None:
+        raise BadNumber(name)
+    return value
 
 
 def wait_in_words(seconds: int, now: datetime, zone: ZoneInfo, lang: str, *, new_code: bool) -> str:

@@ -47,6 +47,15 @@ NOTICES = {
     "attendance": N_("Thank you, your attendance is recorded."),
     "report": N_("Thank you, your report is sent."),
     "alerted": N_("Thank you, your report is sent and the coordinators have been alerted."),
+    # Issue #21 §2: a serious report past the alert caps; reports close a day after the shift.
+    "alert_held": N_(
+        "Thank you, your report is sent. The coordinators were alerted recently, so no new "
+        "alert went out: they will find it in their inbox. In an emergency, phone them."
+    ),
+    "report_closed": N_(
+        "Reports are taken until 24 hours after the shift ends: nothing was filed. Please tell "
+        "a coordinator directly."
+    ),
     # Issue #12: buddies taking part, home safe.
     "declined": N_("Done: you are no longer the buddy on that shift. We have told the volunteer."),
     "cannot_change": N_("This shift has already started (or was cancelled): nothing changed."),
@@ -67,6 +76,7 @@ NOTICES = {
 ALERTS = frozenset(
     {"taken", "gone", "started", "cannot_cancel", "not_started", "already_asked", "not_open"}
     | {"cannot_change", "not_ended"}  # issue #12 §3, §5
+    | {"alert_held", "report_closed"}  # issue #21 §2
 )
 
 

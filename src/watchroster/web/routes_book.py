@@ -29,7 +29,7 @@ from watchroster.rawsql import RawTransaction
 from watchroster.schedules import availability
 from watchroster.timefmt import parse_instant
 from watchroster.web import csrf
-from watchroster.web.forms import field, parse_id
+from watchroster.web.forms import field, parse_id, query_number
 from watchroster.web.present import slot_line
 from watchroster.web.render import (
     error_page,
@@ -115,6 +115,7 @@ def _book_values(
 async def book_page(request: Request) -> Response:
     await page_user(request)
     query = request.query_params
+    query_number(query, "schedule_id", 1)  # a changed link: 400, not "this shift is gone"
     slot = await _slot_or_notice(request, query.get("schedule_id", ""), query.get("start", ""))
     schedule_id = parse_id(query.get("schedule_id", ""))
     if slot == "taken" and schedule_id is not None:

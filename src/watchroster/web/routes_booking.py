@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,7 @@ from watchroster import i18n
 from watchroster.auth.deps import Principal
 from watchroster.auth.models import User
 from watchroster.bookings import idempotency, service
+from watchroster.bookings.report_alerts import AlertRules, report_window_open
 from watchroster.bookings.schemas import AttendanceUpdate, ReportCreate, ReportOut
 from watchroster.context import AppContext
 from watchroster.errors import Conflict
@@ -56,7 +58,8 @@ def _detail_values(
             "can_record": owner and after,
             # Issue #12: the registered buddy takes part; the one who booked names the buddy.
             "can_record_own": as_buddy and not owner and after,
-            "can_report": (owner or as_buddy) and after,
+            # Until 24 h after the end (issue #21 §2); later a coordinator is told directly.
+            "can_report": (owner or as_buddy) and after and report_window_open(booking, now),
             "can_decline": as_buddy and before,
             "can_change_buddy": booking.user_id == caller.user_id and before,
             "can_mark_safe": shift.needs_safe,
@@ -222,23 +225,31 @@ async def report(request: Request, booking_text: str) -> Response:
         field(form, idempotency.FORM_FIELD, 64), f"/my/{booking_id}/report", data
     )
 
-    def work(context: AppContext, caller: Principal) -> None:
-        now = context.clock()
+    def work(context: AppContext, caller: Principal) -> str:
+        now, rules = context.clock(), AlertRules.of(context.settings)
         with context.db.write() as session:
 
             def filed() -> idempotency.Reply:
-                report = service.file_report(session, caller, booking_id, data, now)
+                report = service.file_report(session, caller, booking_id, data, now, rules)
                 return idempotency.Reply(201, ReportOut.of(report).model_dump_json())
 
-            idempotency.once_in_session(session, caller.user_id, key, now, filed)
+            reply = idempotency.once_in_session(session, caller.user_id, key, now, filed)
+            return _report_notice(severity, reply.body)  # a replay tells what the first did
 
     try:
         result = await run_on_booking(request, work, write=True)
-    except Conflict:
-        return redirect(request, f"/my/{booking_id}?notice=not_started")
-    notice = "alerted" if severity == 2 else "report"
-    return (
-        result
-        if isinstance(result, Response)
-        else redirect(request, f"/my/{booking_id}?notice={notice}")
-    )
+    except Conflict as refused:
+        notice = "report_closed" if refused.code == "report_window_closed" else "not_started"
+        return redirect(request, f"/my/{booking_id}?notice={notice}")
+    if isinstance(result, Response):
+        return result
+    return redirect(request, f"/my/{booking_id}?notice={result}")
+
+
+def _report_notice(severity: int, reply_body: str) -> str:
+    """What the volunteer is told: whether the coordinators' phones rang (not past a cap).
+    A reply stored for replay before the caps existed has no flag: it did alert."""
+    if severity != 2:
+        return "report"
+    held = json.loads(reply_body).get("alert_suppressed", False)
+    return "alert_held" if held else "alerted"

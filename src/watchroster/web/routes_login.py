@@ -30,8 +30,10 @@ from watchroster.web.forms import field, safe_next, wait_in_words
 from watchroster.web.render import language_of, redirect, render
 from watchroster.web.sessions import (
     SESSION_COOKIE,
+    LoginRequired,
     forget_cookie,
     optional_user,
+    read_cookie,
     set_cookie,
     start_session,
 )
@@ -66,7 +68,7 @@ def _remember_pending(response: Response, request: Request, pending: Pending) ->
 def _pending(request: Request) -> Pending | None:
     """The signed pending login, or None when absent, tampered with or older than a code."""
     context = context_of(request)
-    payload, _, signature = request.cookies.get(PENDING_COOKIE, "").partition(".")
+    payload, _, signature = read_cookie(request, PENDING_COOKIE).partition(".")
     if not payload or not hashes_match(_sign(context, payload), signature):
         return None
     try:
@@ -84,6 +86,7 @@ def _pending(request: Request) -> Pending | None:
 
 def _login_page(request: Request, values: dict[str, object], status: int = 200) -> Response:
     defaults = {"phone": "", "name": "", "next": "/shifts", "logged_in": False}
+    csrf.for_login_forms(request)
     return render(request, "login/login.html", {**defaults, **values}, status=status)
 
 
@@ -128,7 +131,7 @@ def _code_sent(request: Request, phone: str, next_path: str) -> Response:
 
 @router.post("/login")
 async def send_code(request: Request) -> Response:
-    form = await csrf.checked_form(request)
+    form = await csrf.checked_login_form(request)
     context, lang = context_of(request), language_of(request)
     _ = i18n.gettext_for(lang)
     values: dict[str, object] = {
@@ -175,6 +178,7 @@ def _code_page(
         "logged_in": False,
         **values,
     }
+    csrf.for_login_forms(request)
     return render(request, "login/code.html", page, status=status)
 
 
@@ -194,7 +198,7 @@ async def code_page(request: Request) -> Response:
 
 @router.post("/login/resend")
 async def resend_code(request: Request) -> Response:
-    await csrf.checked_form(request)
+    await csrf.checked_login_form(request)
     pending = _pending(request)
     if pending is None:
         return RedirectResponse("/login", status_code=303)
@@ -218,7 +222,7 @@ def _verify(
 
 @router.post("/login/code")
 async def check_code(request: Request) -> Response:
-    form = await csrf.checked_form(request)
+    form = await csrf.checked_login_form(request)
     pending = _pending(request)
     if pending is None:
         return RedirectResponse("/login", status_code=303)
@@ -245,6 +249,8 @@ async def check_code(request: Request) -> Response:
     response = redirect(request, pending.next_path)
     start_session(response, request, *login)
     forget_cookie(response, request, PENDING_COOKIE)
+    # From here the forms carry the new session's token; the pre-login value is spent.
+    forget_cookie(response, request, csrf.CSRF_COOKIE)
     return response
 
 
@@ -258,11 +264,16 @@ def _revoke(context: AppContext, session_id: int, now: datetime) -> None:
 
 @router.post("/logout")
 async def log_out(request: Request) -> Response:
-    await csrf.checked_form(request)
+    try:
+        await csrf.checked_form(request)
+    except LoginRequired:  # no session cookie left: already logged out
+        return redirect(request, "/login?notice=logged_out")
     found = await optional_user(request)
     if found is not None:
         context = context_of(request)
         await context.db.run_write(_revoke, context, found[0].session_id, context.clock())
     response = redirect(request, "/login?notice=logged_out")
+    # The session's token dies with it; the next login page starts a new pre-login value.
     forget_cookie(response, request, SESSION_COOKIE)
+    forget_cookie(response, request, csrf.CSRF_COOKIE)
     return response

@@ -17,7 +17,7 @@ from watchroster.errors import NotFound, ValidationFailed
 from watchroster.schedules import availability
 from watchroster.schedules.models import Schedule
 from watchroster.timefmt import parse_instant
-from watchroster.web.forms import parse_id
+from watchroster.web.forms import query_number
 from watchroster.web.present import group_by_day, slot_line
 from watchroster.web.render import (
     is_htmx,
@@ -138,7 +138,7 @@ async def shifts_values(
 async def open_shifts(request: Request) -> Response:
     await page_user(request)
     now = context_of(request).clock()
-    schedule_id = parse_id(request.query_params.get("schedule_id", ""))
+    schedule_id = query_number(request.query_params, "schedule_id", 1)
     values = await shifts_values(request, schedule_id, _window_start(request, now))
     block = "slots" if is_htmx(request) else None
     return render(request, "shifts/list.html", values, block=block)

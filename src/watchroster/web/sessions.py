@@ -2,6 +2,11 @@
 
 The cookie authenticates the pages only. The JSON API reads `Authorization: Bearer` and nothing
 else, so a form on another site can never make a volunteer's browser book through the API.
+
+Over HTTPS every cookie of the pages is named with the `__Host-` prefix: a browser accepts such a
+cookie only from this host itself, Secure, for Path=/ and without a Domain, so a sibling
+subdomain cannot plant one (issue #21 §3). The cookies are always read under the name this
+request's scheme gives, so a plain-named cookie planted beside them is never read.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from watchroster.deps import context_of
 from watchroster.errors import Unauthorized
 from watchroster.rawsql import Prepared, RawTransaction
 from watchroster.security import keyed_hash
+from watchroster.security_headers import served_over_https
 
 SESSION_COOKIE = "wr_session"
 _MAX_TOKEN_LENGTH = 256
@@ -33,16 +39,32 @@ class LoginRequired(Exception):
         self.next_path = next_path
 
 
+HOST_PREFIX = "__Host-"
+
+
 def wants_secure_cookies(request: Request, context: AppContext) -> bool:
-    """`Secure` over HTTPS, and always in production (behind a TLS proxy the app may see http)."""
-    return request.url.scheme == "https" or context.settings.env == "production"
+    """`Secure` whenever the browser reaches us over HTTPS (`served_over_https`: the request's
+    scheme, an https public address, or production behind a TLS proxy that speaks http)."""
+    return served_over_https(request.url.scheme, context.settings)
+
+
+def cookie_name(request: Request, name: str) -> str:
+    """The name a cookie of the pages has on this request: `__Host-wr_session` over HTTPS."""
+    secure = wants_secure_cookies(request, context_of(request))
+    return HOST_PREFIX + name if secure else name
+
+
+def read_cookie(request: Request, name: str) -> str:
+    return request.cookies.get(cookie_name(request, name), "")
 
 
 def set_cookie(
     response: Response, request: Request, name: str, value: str, max_age: int | None
 ) -> None:
+    """Set a cookie of the pages (`name` without its prefix); Path=/ and no Domain, as the
+    `__Host-` prefix demands."""
     response.set_cookie(
-        name,
+        cookie_name(request, name),
         value,
         max_age=max_age,
         path="/",
@@ -54,7 +76,9 @@ def set_cookie(
 
 def forget_cookie(response: Response, request: Request, name: str) -> None:
     secure = wants_secure_cookies(request, context_of(request))
-    response.delete_cookie(name, path="/", httponly=True, samesite="lax", secure=secure)
+    response.delete_cookie(
+        cookie_name(request, name), path="/", httponly=True, samesite="lax", secure=secure
+    )
 
 
 def start_session(response: Response, request: Request, token: str, expires_at: datetime) -> None:
@@ -66,7 +90,7 @@ def start_session(response: Response, request: Request, token: str, expires_at: 
 
 def session_token_hash(request: Request) -> str | None:
     """The stored form (keyed hash) of the cookie's token, or None without a plausible cookie."""
-    token = request.cookies.get(SESSION_COOKIE, "")
+    token = read_cookie(request, SESSION_COOKIE)
     if not token or len(token) > _MAX_TOKEN_LENGTH:
         return None
     secret = context_of(request).settings.secret_key.get_secret_value()

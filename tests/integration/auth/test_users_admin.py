@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 import pytest
@@ -38,13 +39,57 @@ def test_admins_list_users(
 ) -> None:
     volunteer_id = login(client, db, settings, name="Thandi")["user"]["user_id"]
     users = client.get("/users", headers=admin_headers).json()
-    assert [(u["user_id"], u["phone"], u["role"]) for u in users] == [
-        (admin.user_id, ADMIN_PHONE, "admin"),
-        (volunteer_id, PHONE, "volunteer"),
+    assert [(u["user_id"], u["phone_masked"], u["role"]) for u in users] == [
+        (admin.user_id, "+27 82 *** **99", "admin"),
+        (volunteer_id, "+27 82 *** **67", "volunteer"),
     ]
     assert len(client.get("/users", params={"limit": 1}, headers=admin_headers).json()) == 1
     for bad in ({"limit": 0}, {"limit": 100_000}, {"offset": -1}):
         assert client.get("/users", params=bad, headers=admin_headers).status_code == 400
+
+
+def test_numbers_leave_the_user_admin_api_only_through_the_logged_door(
+    client: TestClient,
+    db: Database,
+    admin: User,
+    admin_headers: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Issue #21 §8: `GET /users` and `PATCH /users/{id}` show the number masked, as
+    `GET /people` and the console do; the full number only through `POST /users/{id}/phone`,
+    which logs who looked (the number masked in the line)."""
+    thandi = add_user(db, PHONE, "Thandi")
+    with caplog.at_level(logging.INFO, logger="watchroster"):
+        listed = client.get("/users", headers=admin_headers)
+        patched = client.patch(
+            f"/users/{thandi.user_id}", json={"role": "admin"}, headers=admin_headers
+        )
+    assert listed.status_code == 200 and patched.status_code == 200
+    for text in (listed.text, patched.text):
+        assert PHONE not in text and ADMIN_PHONE not in text
+    row = next(user for user in listed.json() if user["user_id"] == thandi.user_id)
+    people = client.get("/people", headers=admin_headers).json()
+    same = next(person for person in people if person["user_id"] == thandi.user_id)
+    assert row["phone_masked"] == same["phone_masked"] == "+27 82 *** **67"
+    assert "phone" not in row and patched.json()["phone_masked"] == "+27 82 *** **67"
+    assert "looked at the phone number" not in caplog.text  # listing is not looking
+    with caplog.at_level(logging.INFO, logger="watchroster.people"):
+        shown = client.post(f"/users/{thandi.user_id}/phone", headers=admin_headers)
+    assert shown.json() == {"user_id": thandi.user_id, "phone": PHONE}
+    assert f"admin {admin.user_id} looked at the phone number of user {thandi.user_id}" in (
+        caplog.text
+    )
+    assert PHONE not in caplog.text
+
+
+def test_an_erased_member_is_listed_without_a_number(
+    client: TestClient, db: Database, settings: Settings, admin_headers: dict[str, str]
+) -> None:
+    body = login(client, db, settings, name="Thandi")
+    assert client.delete("/me", headers=bearer(body["token"])).status_code == 204
+    users = client.get("/users", headers=admin_headers).json()
+    erased = next(user for user in users if user["user_id"] == body["user"]["user_id"])
+    assert erased["phone_masked"] == "-"
 
 
 def test_promoting_a_volunteer_gives_admin_access(

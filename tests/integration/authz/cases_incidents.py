@@ -6,6 +6,7 @@ CASES: list[Case] = [
     Case("GET", "/incidents", ADMIN_ONLY),
     Case("GET", "/incidents", ADMIN_ONLY, params={"severity": "2", "unreviewed": "true"}),
     Case("GET", "/incidents.csv", ADMIN_ONLY),
+    Case("GET", "/incidents/{report_id}", ADMIN_ONLY),  # issue #21 §2: an alert's report
     Case("POST", "/incidents/{report_id}/review", ADMIN_ONLY, json={"note": "Read"}),
 ]
 # Errors the matrix does not provoke (test_openapi_statuses.py), called as an admin in order
@@ -13,6 +14,8 @@ CASES: list[Case] = [
 PROBES: list[Case] = [
     Case("GET", "/incidents", ADMIN_ONLY, params={"from": "2025-05-02", "to": "2025-05-01"}),
     Case("GET", "/incidents.csv", ADMIN_ONLY, params={"severity": "5"}),
+    Case("GET", "/incidents/999999", ADMIN_ONLY),
+    Case("GET", "/incidents/x", ADMIN_ONLY),
     Case("POST", "/incidents/999999/review", ADMIN_ONLY, json={}),
     Case("POST", "/incidents/{report_id}/review", ADMIN_ONLY, json={"note": "x" * 1001}),
     Case("POST", "/incidents/{report_id}/review", ADMIN_ONLY, json={}),

@@ -65,7 +65,8 @@ def build_scenario(db: Database, settings: Settings, clock: FrozenClock) -> Scen
     buddy = add_user(db, "+27821230003", "Buddy Volunteer")
     admin = add_user(db, "+27821230004", "Admin Person", role="admin")
     future_start = datetime(2025, 5, 3, 16, 0, tzinfo=UTC)
-    past_start = datetime(2025, 4, 28, 16, 0, tzinfo=UTC)
+    # Ended the evening before the clock: still open to reports (until 24 h after the end).
+    past_start = datetime(2025, 4, 30, 16, 0, tzinfo=UTC)
     booking = add_booking(db, schedule, owner, future_start)
     past = add_booking(db, schedule, owner, past_start)
     with db.write() as session:

@@ -31,6 +31,8 @@ def test_booking_is_created_with_local_times_and_confirmed(roster: Roster, thand
         "buddy_attended": None,
         "attendance_recorded_at": None,
         "canceled_at": None,
+        "canceled_by": None,
+        "cancel_reason": None,
         "created_at": "2025-05-01T08:00:00+00:00",
         "seat": 1,
         "safe_at": None,

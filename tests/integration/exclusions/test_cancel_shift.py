@@ -174,12 +174,14 @@ def test_refusals(roster: Roster, thandi: Member, admin: Member) -> None:
         assert len(session.scalars(select(ScheduleException)).all()) == 1
 
 
-def test_a_schedule_with_only_cancellations_can_be_deleted(roster: Roster, admin: Member) -> None:
+def test_a_schedule_with_only_cancellations_is_kept(roster: Roster, admin: Member) -> None:
+    # Issue #21 §6: anything referring to a schedule keeps it (deactivate it instead).
     assert _cancel(roster, admin).status_code == 201
     path = f"/schedules/{roster.schedule.schedule_id}"
-    assert roster.client.delete(path, headers=admin.headers).status_code == 204
+    refused = roster.client.delete(path, headers=admin.headers)
+    assert (refused.status_code, refused.json()["code"]) == (409, "schedule_in_use")
     with roster.db.read() as session:
-        assert session.scalars(select(ScheduleException)).all() == []
+        assert len(session.scalars(select(ScheduleException)).all()) == 1
 
 
 def test_a_booking_racing_a_cancellation_never_survives_it(

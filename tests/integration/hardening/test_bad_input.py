@@ -23,7 +23,8 @@ from watchroster.schedules.models import Schedule
 
 # The clock is Thursday 2025-05-01 08:00Z; the schedule is Fridays 18:00 Africa/Johannesburg.
 FRIDAY = "2025-05-02T18:00:00+02:00"
-LAST_FRIDAY = datetime(2025, 4, 25, 16, 0, tzinfo=UTC)
+# Started and ended before the clock (1 May 08:00Z), still open to reports (issue #21 §2).
+LAST_NIGHT = datetime(2025, 4, 30, 16, 0, tzinfo=UTC)
 HUGE_IDS = ("2147483648", "9223372036854775808", "0", "-1")
 LISTS = ("/shifts/available", "/bookings", "/reports")
 
@@ -42,7 +43,7 @@ def world(client: TestClient, db: Database, settings: Settings, clock: FrozenClo
     schedule = add_schedule(db)
     admin = add_user(db, "+27821230099", "Coordinator", role="admin")
     volunteer = add_user(db, "+27821234567", "Thandi")
-    booking = add_booking(db, schedule, volunteer, LAST_FRIDAY)
+    booking = add_booking(db, schedule, volunteer, LAST_NIGHT)
     return World(
         client,
         schedule,

@@ -22,6 +22,11 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     return found
 
 
+def _sent_rows(base_url: str) -> float:
+    found = samples(httpx.get(f"{base_url}/metrics").text)
+    return found.get(("watchroster_outbox_rows", (("status", "sent"),)), 0.0)
+
+
 def test_serve_reports_the_deliveries_of_a_separate_worker(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'roster.db'}"
     db = Database(url)
@@ -41,6 +46,9 @@ def test_serve_reports_the_deliveries_of_a_separate_worker(tmp_path: Path) -> No
             registered = httpx.post(f"{server.url}/auth/register", json={"phone": "082 123 4567"})
             assert registered.status_code == 200, registered.text
             wait_for(lambda: outbox_file.exists() and outbox_file.read_text() != "", 30, "send")
+            # The file gets the message before the worker commits the row as sent: wait for
+            # the commit too, or the gauge may still count the row as pending.
+            wait_for(lambda: _sent_rows(server.url) == 1, 30, "the row marked sent")
             scraped = httpx.get(f"{server.url}/metrics")
     finally:
         worker.stop()

@@ -118,14 +118,16 @@ def test_cookies_are_secure_in_production(
         # Behind its TLS proxy: a browser sends Secure cookies back over https only.
         client.base_url = "https://testserver"
         page = client.get("/login")
-        flags = _cookie_attributes(page.headers.get_list("set-cookie"), "wr_csrf")
+        # Over HTTPS the cookies carry the `__Host-` prefix (issue #21 §3).
+        flags = _cookie_attributes(page.headers.get_list("set-cookie"), "__Host-wr_csrf")
         assert flags["secure"] and flags["httponly"]
         sent = client.post(
             "/login",
             data={"phone": THANDI, "csrf_token": csrf_token(page.text)},
             follow_redirects=False,
         )
-        assert _cookie_attributes(sent.headers.get_list("set-cookie"), "wr_login")["secure"]
+        login_cookie = _cookie_attributes(sent.headers.get_list("set-cookie"), "__Host-wr_login")
+        assert login_cookie["secure"]
 
 
 def test_session_cookie_is_secure_over_https(site: Site) -> None:
@@ -137,7 +139,7 @@ def test_session_cookie_is_secure_over_https(site: Site) -> None:
     verified = client.post(
         "/login/code", data={"code": code, "csrf_token": token}, follow_redirects=False
     )
-    flags = _cookie_attributes(verified.headers.get_list("set-cookie"), "wr_session")
+    flags = _cookie_attributes(verified.headers.get_list("set-cookie"), "__Host-wr_session")
     assert flags["secure"] and flags["httponly"] and flags["samesite"].lower() == "lax"
 
 

@@ -37,7 +37,7 @@ from watchroster.schedules.service import get_schedule
 from watchroster.timefmt import parse_instant, to_rfc3339
 from watchroster.web import csrf
 from watchroster.web.admin.access import admin_user
-from watchroster.web.forms import field, parse_id
+from watchroster.web.forms import field, parse_id, query_number
 from watchroster.web.present import first_name, shift_text
 from watchroster.web.render import error_page, language_of, redirect, render
 
@@ -59,7 +59,7 @@ def _refusal(error: AppError, schedule: Schedule, start: datetime, lang: str) ->
     """Why this shift cannot be cancelled, in words."""
     _ = i18n.gettext_for(lang)
     if error.code == "public_holiday":
-        name = exclusions.holiday_of(schedule, start) or ""
+        name = exclusions.holiday_of(schedule, start, lang) or ""
         text = _("This shift falls on a public holiday (%(name)s): it is not offered anyway.")
         return text % {"name": name}
     if error.code == "shift_started":
@@ -235,7 +235,7 @@ def _skipped_holidays(schedule: Schedule, now: datetime, lang: str) -> list[dict
         return []
     skipped = []
     for occ in occurrences(schedule.rule, now, now + HOLIDAYS_AHEAD):
-        name = exclusions.holiday_of(schedule, occ.start)
+        name = exclusions.holiday_of(schedule, occ.start, lang)
         if name is not None:
             when = shift_text(occ.start, occ.end, schedule.timezone, lang).when
             skipped.append({"when": when, "name": name})
@@ -274,7 +274,7 @@ async def exceptions_page(request: Request, schedule_text: str) -> Response:
         values = await context.db.run_read(_list_values, context, schedule_id, lang)
     except NotFound:
         return _not_found(request)
-    told = parse_id(request.query_params.get("told", "")) or 0
+    told = query_number(request.query_params, "told", 0) or 0
     values |= {"done": request.query_params.get("done"), "told": told}
     return render(request, "admin/exceptions/list.html", values)
 

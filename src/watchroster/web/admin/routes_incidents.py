@@ -29,7 +29,7 @@ from watchroster.incidents import export, service
 from watchroster.schedules.models import Schedule
 from watchroster.web import csrf
 from watchroster.web.admin.access import admin_user
-from watchroster.web.forms import field, parse_id
+from watchroster.web.forms import field, parse_id, query_number
 from watchroster.web.present import shift_text
 from watchroster.web.render import error_page, language_of, redirect, render
 
@@ -56,6 +56,7 @@ class Entry:
     reviewed_by: str | None
     reviewed_when: str | None
     review_note: str | None
+    alert_suppressed: bool  # a serious report past the alert caps (issue #21 §2)
 
     @classmethod
     def of(cls, item: service.InboxItem, zone: ZoneInfo, lang: str) -> Entry:
@@ -81,6 +82,7 @@ class Entry:
                 else i18n.format_datetime_words(reviewed_at.astimezone(zone), lang)
             ),
             review_note=report.review_note,
+            alert_suppressed=report.alert_suppressed,
         )
 
 
@@ -134,7 +136,7 @@ async def inbox_page(request: Request) -> Response:
     await admin_user(request)
     context, lang = context_of(request), language_of(request)
     filters = _filters(request.query_params.multi_items())
-    offset = parse_id(request.query_params.get("offset", "")) or 0
+    offset = query_number(request.query_params, "offset", 0) or 0
     try:
         values = await context.db.run_read(_inbox_values, context, filters, offset, lang)
     except ValidationFailed:
@@ -184,6 +186,27 @@ async def inbox_csv(request: Request) -> Response:
         return _bad_filter(request)
     today = context.clock().astimezone(context.settings.zone).date()
     return download(body, export.filename(today))
+
+
+def _one_entry(context: AppContext, report_id: int, lang: str) -> Entry:
+    with context.db.read() as session:
+        return Entry.of(service.get_item(session, report_id), context.settings.zone, lang)
+
+
+@router.get("/admin/incidents/{report_text}")
+async def report_page(request: Request, report_text: str) -> Response:
+    """One report, with its review form: where an urgent alert's link leads."""
+    await admin_user(request)
+    context, lang = context_of(request), language_of(request)
+    report_id = parse_id(report_text)
+    if report_id is None:
+        return _not_found(request)
+    try:
+        entry = await context.db.run_read(_one_entry, context, report_id, lang)
+    except NotFound:
+        return _not_found(request)
+    values = {"e": entry, "back": "", "section": "admin", "area": "incidents"}
+    return render(request, "admin/incidents/one.html", values)
 
 
 def _back_link(form: FormData, report_id: int, done: str) -> str:

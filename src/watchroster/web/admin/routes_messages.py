@@ -18,10 +18,10 @@ from watchroster.i18n import N_
 from watchroster.outbox import operations
 from watchroster.outbox.models import STATUS_EXPIRED, STATUS_FAILED, STATUSES
 from watchroster.outbox.stats import outbox_stats
-from watchroster.people.service import masked_phone
+from watchroster.phones import masked_phone
 from watchroster.web import csrf
 from watchroster.web.admin.access import admin_user
-from watchroster.web.forms import parse_id
+from watchroster.web.forms import BadNumber, parse_id, query_number
 from watchroster.web.render import language_of, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -102,8 +102,7 @@ def _age(seconds: float, lang: str) -> str:
 def _notice(request: Request, lang: str) -> dict[str, Any]:
     key = request.query_params.get("did") or ""
     if key == "retried_all":
-        raw = request.query_params.get("count", "")
-        count = int(raw) if raw.isdigit() and len(raw) < 10 else 0
+        count = query_number(request.query_params, "count", 0) or 0
         ngettext = i18n.ngettext_for(lang)
         text = ngettext(
             "%(num)d message is back in line.", "%(num)d messages are back in line.", count
@@ -148,10 +147,10 @@ async def retry_one(request: Request, outbox_id: str) -> Response:
         with context.db.write() as session:
             operations.retry_message(session, which, context.clock())
 
+    if message_id is None:
+        raise BadNumber("outbox_id")
     done = "retried"
     try:
-        if message_id is None:
-            raise NotFound
         await context_of(request).db.run_write(retry, context_of(request), message_id)
     except (NotFound, Conflict):
         done = "not_retryable"

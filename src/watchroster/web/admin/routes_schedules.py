@@ -10,11 +10,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from watchroster import i18n
+from watchroster.bookings import schedule_edit
+from watchroster.bookings.buddies import BuddyRules
 from watchroster.context import AppContext
 from watchroster.deps import context_of
 from watchroster.errors import Conflict, NotFound
 from watchroster.i18n import N_
-from watchroster.schedules import describe, preview, service
+from watchroster.schedules import describe, edits, preview, service
 from watchroster.schedules.drafts import ScheduleDraft
 from watchroster.schedules.models import Schedule
 from watchroster.schedules.schemas import ScheduleUpdate
@@ -80,6 +82,20 @@ def _preview(context: AppContext, draft: ScheduleDraft, lang: str) -> preview.Pr
         return preview.preview(session, full, context.clock(), lang)
 
 
+def _dropped(
+    context: AppContext, draft: ScheduleDraft, schedule_id: int
+) -> list[edits.DroppedShift]:
+    """The booked upcoming shifts of the saved schedule the form's fields would drop: saving
+    them asks first (the 409 `bookings_affected` of the API)."""
+    with context.db.read() as session:
+        schedule = session.get(Schedule, schedule_id)
+        if schedule is None:
+            return []
+        settings = context.settings
+        full = draft.draft(settings.timezone, settings.holiday_country)
+        return edits.dropped_shifts(session, schedule, full.rule, full.holidays, context.clock())
+
+
 async def _form_page(
     request: Request, form: FormValues, *, status: int = 200, **extra: Any
 ) -> Response:
@@ -88,6 +104,9 @@ async def _form_page(
     draft, errors = parse(form, lang, context.settings.holiday_country)
     errors = {**errors, **extra.pop("errors", {})}
     result = await context.db.run_read(_preview, context, draft, lang) if draft else None
+    dropped = []
+    if draft is not None and form.schedule_id is not None:
+        dropped = await context.db.run_read(_dropped, context, draft, form.schedule_id)
     values = {
         "section": "admin",
         "area": "schedules",
@@ -95,6 +114,7 @@ async def _form_page(
         "errors": errors if status != 200 or extra.pop("show_errors", False) else {},
         "preview_errors": errors,
         "preview": result,
+        "dropped": dropped,
         "weekday_options": _weekday_options(lang),
         "format_day": lambda moment: i18n.format_day(moment, lang),
         "format_range": lambda start, end: i18n.format_time_range(start, end, lang),
@@ -126,46 +146,62 @@ async def preview_fragment(request: Request) -> Response:
 @router.post("/admin/schedules/new")
 async def create_schedule(request: Request) -> Response:
     form_data = await csrf.checked_form(request)
-    await admin_user(request)
+    admin = await admin_user(request)
     form = FormValues.posted(form_data)
     action = "/admin/schedules/new"
-    return await _save(request, form, form_data, action, schedule_id=None)
+    return await _save(request, form, form_data, action, _Saving(admin.user_id))
+
+
+@dataclass(frozen=True)
+class _Saving:
+    """Who saves which schedule (None: a new one), and whether they confirmed cancelling the
+    bookings of shifts the edit drops ("Cancel these bookings and save": `on_booked=cancel`)."""
+
+    admin_id: int
+    schedule: Schedule | None = None
+    cancel_booked: bool = False
 
 
 async def _save(
-    request: Request, form: FormValues, form_data: Any, action: str, schedule_id: int | None
+    request: Request, form: FormValues, form_data: Any, action: str, saving: _Saving
 ) -> Response:
     """Preview (the button, without JavaScript) or save; a refused form keeps what was typed."""
     context, lang = context_of(request), language_of(request)
     _ = i18n.gettext_for(lang)
     draft, errors = parse(form, lang, context.settings.holiday_country)
+    shown: dict[str, Any] = {"action": action, "schedule": saving.schedule}
     if field(form_data, "intent") == "preview":
-        return await _form_page(request, form, action=action, show_errors=True)
+        return await _form_page(request, form, show_errors=True, **shown)
     if draft is None or not draft.name:
         if draft is not None:
             errors["name"] = _("Give the schedule a name of at most 100 characters.")
-        return await _form_page(request, form, status=400, action=action, errors=errors)
-
-    def save(ctx: AppContext, draft: ScheduleDraft, name: str) -> None:
-        zone, country = ctx.settings.timezone, ctx.settings.holiday_country
-        with ctx.db.write() as session:
-            if schedule_id is None:
-                data = create_data(draft, name)
-                service.create_schedule(
-                    session, data, zone, unique_name=True, default_holiday_country=country
-                )
-            else:
-                changes = update_data(draft, name, zone, country)
-                service.update_schedule(session, schedule_id, changes, unique_name=True)
-
+        return await _form_page(request, form, status=400, errors=errors, **shown)
     try:
-        await context.db.run_write(save, context, draft, draft.name)
-    except Conflict:
+        await context.db.run_write(_write, context, draft, draft.name, saving)
+    except Conflict as refused:
+        if refused.code == edits.BOOKINGS_AFFECTED:  # the list and "Cancel these … and save"
+            return await _form_page(request, form, status=409, confirm_cancel=True, **shown)
         taken = _("Another active schedule is already called “%(name)s”.") % {"name": draft.name}
-        return await _form_page(request, form, status=409, action=action, errors={"name": taken})
-    return redirect(
-        request, f"/admin/schedules?done={'created' if schedule_id is None else 'updated'}"
-    )
+        return await _form_page(request, form, status=409, errors={"name": taken}, **shown)
+    done = "created" if saving.schedule is None else "updated"
+    return redirect(request, f"/admin/schedules?done={done}")
+
+
+def _write(ctx: AppContext, draft: ScheduleDraft, name: str, saving: _Saving) -> None:
+    settings = ctx.settings
+    zone, country = settings.timezone, settings.holiday_country
+    with ctx.db.write() as session:
+        if saving.schedule is None:
+            data = create_data(draft, name)
+            service.create_schedule(
+                session, data, zone, unique_name=True, default_holiday_country=country
+            )
+            return
+        changes = update_data(draft, name, zone, country)
+        if saving.cancel_booked:
+            changes = changes.model_copy(update={"on_booked": "cancel"})
+        schedule_id, now, rules = saving.schedule.schedule_id, ctx.clock(), BuddyRules.of(settings)
+        schedule_edit.edit_schedule(session, saving.admin_id, schedule_id, changes, now, rules)
 
 
 def _read(context: AppContext, schedule_id: int) -> Schedule:
@@ -203,13 +239,15 @@ async def edit_schedule(request: Request, schedule_id: str) -> Response:
 @router.post("/admin/schedules/{schedule_id}")
 async def update_schedule(request: Request, schedule_id: str) -> Response:
     form_data = await csrf.checked_form(request)
-    await admin_user(request)
+    admin = await admin_user(request)
     found = await _schedule_or_404(request, schedule_id)
     if isinstance(found, Response):
         return found
     form = FormValues.posted(form_data, found.schedule_id)
     action = f"/admin/schedules/{found.schedule_id}"
-    return await _save(request, form, form_data, action, schedule_id=found.schedule_id)
+    cancel = field(form_data, "on_booked") == "cancel"
+    saving = _Saving(admin.user_id, found, cancel_booked=cancel)
+    return await _save(request, form, form_data, action, saving)
 
 
 @router.post("/admin/schedules/{schedule_id}/active")
@@ -243,8 +281,8 @@ async def set_active(request: Request, schedule_id: str) -> Response:
 
 @router.post("/admin/schedules/{schedule_id}/delete")
 async def delete_schedule(request: Request, schedule_id: str) -> Response:
-    """Delete a schedule nobody ever booked; one with bookings is refused (as the API's 409),
-    with the way out: deactivate it."""
+    """Delete a schedule nothing refers to; one with bookings, calls for volunteers or cancelled
+    shifts is refused (as the API's 409), with the way out: deactivate it."""
     await csrf.checked_form(request)
     await admin_user(request)
     found = await _schedule_or_404(request, schedule_id)
@@ -258,12 +296,16 @@ async def delete_schedule(request: Request, schedule_id: str) -> Response:
     context, lang = context_of(request), language_of(request)
     try:
         await context.db.run_write(delete, context)
-    except Conflict:
+    except Conflict as refused:
         _ = i18n.gettext_for(lang)
+        if refused.code == "schedule_has_bookings":
+            title = _("This schedule has bookings")
+        else:  # schedule_in_use
+            title = _("This schedule has calls for volunteers or cancelled shifts")
         return error_page(
             request,
             409,
-            _("This schedule has bookings"),
+            title,
             _(
                 "It is kept for the group's records. Deactivate it instead: "
                 "its shifts stop being offered."

@@ -8,7 +8,6 @@ turns its errors into a sentence beside the field concerned.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -19,8 +18,9 @@ from watchroster.errors import ValidationFailed
 from watchroster.schedules import describe
 from watchroster.schedules.drafts import ScheduleDraft
 from watchroster.schedules.models import Schedule
-from watchroster.schedules.schemas import ScheduleCreate, ScheduleUpdate
+from watchroster.schedules.schemas import MAX_DURATION_MINUTES, ScheduleCreate, ScheduleUpdate
 from watchroster.web.forms import field as form_field
+from watchroster.web.forms import parse_number
 
 # Fields the coordinator types (strings as posted), and the weekday codes ticked.
 TEXT_FIELDS = (
@@ -104,11 +104,15 @@ class FormValues:
 
 
 def _minutes(hours: str, minutes: str) -> int:
-    """Hours and minutes as one duration; anything unreadable is 0, which the draft refuses."""
-    if not (hours or "0").isdigit() or not (minutes or "0").isdigit():
+    """Hours and minutes as one duration, bounded as the API bounds it; anything unreadable or
+    longer is 0, which the draft refuses beside the field. Each part is bounded before any
+    arithmetic: 24000000000 hours overflowed `timedelta` (a 500)."""
+    whole_hours = parse_number(hours or "0", 0, MAX_DURATION_MINUTES // 60)
+    extra_minutes = parse_number(minutes or "0", 0, MAX_DURATION_MINUTES)
+    if whole_hours is None or extra_minutes is None:
         return 0
-    total = timedelta(hours=int(hours or 0), minutes=int(minutes or 0))
-    return int(total.total_seconds()) // 60 if total <= timedelta(hours=24) else 0
+    total = whole_hours * 60 + extra_minutes
+    return total if total <= MAX_DURATION_MINUTES else 0
 
 
 def parse(
