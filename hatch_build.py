@@ -2,7 +2,7 @@
 
 The checkout's `.mo` files are build products git ignores (and hatch with it), so the wheel gets
 them compiled here, from the committed `.po` files. An installed package then never compiles at
-start-up (`watchroster.i18n.compiled_catalogue` still would, if a `.mo` were missing or stale).
+start-up (`watchroster.core.i18n.compiled_catalogue` still would, if a `.mo` were missing or stale).
 Compiled as `i18n._compile_po` does: fuzzy entries left out, a fuzzy guess is worse than English.
 """
 

@@ -28,7 +28,7 @@ from sqlalchemy import insert, text
 from bench.common import run_wrk, server_process, throwaway_database
 from watchroster.auth.models import User
 from watchroster.bookings.models import Booking
-from watchroster.db import Database
+from watchroster.db.engine import Database
 from watchroster.schedules.models import Schedule
 from watchroster.schedules.recurrence import occurrences
 

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from bench.bench_availability import ZONE, fill
 from bench.common import throwaway_database
-from watchroster.db import Database
+from watchroster.db.engine import Database
 from watchroster.schedules import availability
 from watchroster.schedules.slot_cache import SlotCache
 

@@ -49,10 +49,10 @@ from bench.common import server_process, throwaway_database
 from watchroster.auth.deps import TOKEN_PURPOSE
 from watchroster.auth.models import AuthSession, User
 from watchroster.bookings.models import Booking
-from watchroster.db import Database
+from watchroster.core.security import keyed_hash, new_session_token
+from watchroster.db.engine import Database
 from watchroster.outbox.models import OutboxMessage
 from watchroster.schedules.models import Schedule
-from watchroster.security import keyed_hash, new_session_token
 
 SECRET_KEY = "bench-secret-key-" + "x" * 32
 DEFAULT_PG_URL = os.environ.get(

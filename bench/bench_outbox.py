@@ -34,16 +34,16 @@ from sqlalchemy import func, select
 
 from bench.bench_booking import SECRET_KEY, bench_phone, seed
 from bench.common import server_process, throwaway_database
-from watchroster.clock import system_clock
-from watchroster.config import Settings
-from watchroster.context import AppContext
-from watchroster.db import Database
+from watchroster.core.clock import system_clock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 from watchroster.outbox import wakeup
 from watchroster.outbox.dispatcher import Dispatcher
 from watchroster.outbox.models import STATUS_SENT, OutboxMessage
 from watchroster.outbox.providers import CHANNEL_SMS, OutgoingMessage, ProviderSet
 from watchroster.outbox.service import queue_message
 from watchroster.outbox.worker import start_embedded
+from watchroster.runtime.context import AppContext
 
 RECIPIENT = "+27821234567"
 

@@ -29,7 +29,7 @@ import httpx
 
 from bench.common import server_process, throwaway_database
 from watchroster.auth.models import User
-from watchroster.db import Database
+from watchroster.db.engine import Database
 
 MAX_GAP_MS = 1.0
 WARM_UP_REQUESTS = 30

@@ -38,7 +38,7 @@ from sqlalchemy import func, insert, select
 from bench.bench_booking import BOOKING_LUA, SECRET_KEY
 from bench.bench_booking import seed as seed_booking
 from bench.common import free_port, require_wrk, throwaway_database, wait_until_up
-from watchroster.db import Database
+from watchroster.db.engine import Database
 from watchroster.schedules.models import Schedule
 
 # (count, cron, zone); with bench_booking's every-minute UTC schedule, 300 in all.

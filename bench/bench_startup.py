@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.common import free_port, throwaway_database
-from watchroster.db import Database
+from watchroster.db.engine import Database
 from watchroster.schedules.models import Schedule
 
 TARGETS = {"serve: first /healthz 200": 1.0, "--help": 0.5, "schedules list": 0.5}

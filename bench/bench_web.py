@@ -35,8 +35,8 @@ from playwright.sync_api import Browser, sync_playwright
 from bench.common import run_wrk, server_process, throwaway_database
 from watchroster.auth.models import User
 from watchroster.auth.service import open_session
-from watchroster.config import Settings
-from watchroster.db import Database
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 from watchroster.schedules.schemas import ScheduleCreate
 from watchroster.schedules.service import create_schedule
 

@@ -25,8 +25,8 @@ import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from watchroster.db import Database
-from watchroster.migrate import upgrade
+from watchroster.db.engine import Database
+from watchroster.db.migrate import upgrade
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "WATCHROSTER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -26,12 +26,12 @@ from sqlalchemy import literal, select
 from starlette.concurrency import run_in_threadpool
 
 from watchroster import app as app_module
-from watchroster import serving
 from watchroster.auth.deps import TokenHash
 from watchroster.bookings.schemas import BookingCreate
-from watchroster.config import get_settings
-from watchroster.deps import context_of
-from watchroster.rawsql import Prepared, RawTransaction
+from watchroster.cli import serving
+from watchroster.core.config import get_settings
+from watchroster.db.rawsql import Prepared, RawTransaction
+from watchroster.http.deps import context_of
 
 _ONE = Prepared(lambda _dialect: select(literal(1)))
 _DONE = b'{"status": "ok"}'

@@ -14,9 +14,9 @@ from tests.support import databases
 from tests.support.auth import bearer, issue_token
 from tests.support.factories import add_user
 from watchroster.app import create_app
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings, get_settings
-from watchroster.db import Database
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings, get_settings
+from watchroster.db.engine import Database
 
 
 @pytest.fixture(scope="session")

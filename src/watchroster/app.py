@@ -17,8 +17,7 @@ from pydantic_core import core_schema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from watchroster import health, openapi, web
-from watchroster.allowed_methods import allowed_methods
+from watchroster import web
 from watchroster.attendance import router as attendance_router
 from watchroster.auth import erasure
 from watchroster.auth import router as auth_router
@@ -29,22 +28,24 @@ from watchroster.bookings import schedule_edit, shift_cancel_router
 from watchroster.calendar import router as calendar_router
 from watchroster.calendar import service as calendar_service
 from watchroster.calls import router as calls_router
-from watchroster.checkpoints import start_checkpoints
-from watchroster.clock import Clock, system_clock
-from watchroster.config import Settings, get_settings
-from watchroster.context import AppContext
-from watchroster.db import Database
-from watchroster.errors import AppError
-from watchroster.head import HeadAsGet
+from watchroster.core.clock import Clock, system_clock
+from watchroster.core.config import Settings, get_settings
+from watchroster.core.errors import AppError
+from watchroster.db.checkpoints import start_checkpoints
+from watchroster.db.engine import Database
+from watchroster.http import health, openapi
+from watchroster.http.allowed_methods import allowed_methods
+from watchroster.http.head import HeadAsGet
+from watchroster.http.metrics import MetricsMiddleware
+from watchroster.http.middleware import RequestContextMiddleware
+from watchroster.http.security_headers import SecurityHeadersMiddleware
 from watchroster.incidents import router as incidents_router
-from watchroster.metrics import MetricsMiddleware
-from watchroster.middleware import RequestContextMiddleware
 from watchroster.outbox import router as outbox_router
-from watchroster.outbox.stats import outbox_gauges
+from watchroster.outbox.stats import outbox_gauges, outbox_stats
 from watchroster.people import router as people_router
 from watchroster.roster import router as roster_router
+from watchroster.runtime.context import AppContext
 from watchroster.schedules import router as schedules_router
-from watchroster.security_headers import SecurityHeadersMiddleware
 from watchroster.web import admin as admin_pages
 
 log = logging.getLogger("watchroster.app")
@@ -110,6 +111,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.context = context
+    app.state.ready_details = {"outbox": lambda session, now: outbox_stats(session, now).as_dict()}
     openapi.install(app, secured_by=(authenticate, bearer_token_hash))
     # Innermost: the routes see a GET, logs and metrics the HEAD it was.
     app.add_middleware(HeadAsGet)

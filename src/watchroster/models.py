@@ -4,7 +4,7 @@ from watchroster.auth.models import AuthEvent, AuthSession, LoginCode, User
 from watchroster.bookings.models import Booking, Report
 from watchroster.calendar.models import CalendarToken
 from watchroster.calls.models import CallCount, VolunteerCall
-from watchroster.db import Base
+from watchroster.db.engine import Base
 from watchroster.outbox.models import JobRun, OutboxMessage
 from watchroster.schedules.models import Schedule, ScheduleException
 

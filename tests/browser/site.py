@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 from tests.integration.outbox.processes import sent_lines, wait_for, worker_env
 from watchroster.auth.service import MESSAGE_TYPE_OTP, grant_admin
 from watchroster.bookings.models import Booking
-from watchroster.db import Database
+from watchroster.db.engine import Database
 from watchroster.schedules.models import Schedule
 from watchroster.schedules.schemas import ScheduleCreate
 from watchroster.schedules.service import create_schedule

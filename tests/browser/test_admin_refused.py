@@ -23,7 +23,7 @@ from tests.browser.pages import log_in
 from tests.browser.site import Site, new_volunteer
 from watchroster.app import create_app
 from watchroster.auth.deps import require_admin
-from watchroster.config import Settings
+from watchroster.core.config import Settings
 
 _PARAM = re.compile(r"\{[^}]+\}")
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -23,7 +23,7 @@ from tests.browser.pages import LAPTOP, first_open_slot, log_in
 from tests.browser.site import Site, Volunteer, new_coordinator, new_volunteer
 from watchroster.app import create_app
 from watchroster.bookings.models import Booking, Report
-from watchroster.config import Settings
+from watchroster.core.config import Settings
 
 pytestmark = pytest.mark.slow
 

@@ -18,7 +18,7 @@ from tests.browser.conftest import NewPage
 from tests.browser.pages import Audit, log_in, open_shifts_of
 from tests.browser.site import ZONE, Site, new_volunteer
 from watchroster.auth.models import User
-from watchroster.i18n import gettext_for
+from watchroster.core.i18n import gettext_for
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,7 @@ from tests.browser.conftest import NewPage
 from tests.browser.pages import Audit, book_names, log_in
 from tests.browser.site import ZONE, Site, new_volunteer
 from watchroster.auth.models import User
-from watchroster.i18n import format_day
+from watchroster.core.i18n import format_day
 
 pytestmark = pytest.mark.slow
 

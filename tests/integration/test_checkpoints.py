@@ -8,9 +8,9 @@ import time
 import pytest
 
 from tests.support.factories import add_user
-from watchroster import checkpoints
-from watchroster.checkpoints import checkpoint_once, start_checkpoints
-from watchroster.db import SQLITE_AUTOCHECKPOINT_PAGES, Database
+from watchroster.db import checkpoints
+from watchroster.db.checkpoints import checkpoint_once, start_checkpoints
+from watchroster.db.engine import SQLITE_AUTOCHECKPOINT_PAGES, Database
 
 
 @pytest.mark.parametrize("db", ["sqlite"], indirect=True)

@@ -11,8 +11,8 @@ import psycopg
 import pytest
 from sqlalchemy import text
 
-from watchroster import db as db_module
-from watchroster.db import Database
+from watchroster.db import engine as db_module
+from watchroster.db.engine import Database
 
 
 @pytest.fixture

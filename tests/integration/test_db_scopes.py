@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
-from watchroster.db import Database, NestedWrite, after_commit
-from watchroster.errors import Conflict
-from watchroster.groupcommit import GroupCommit
+from watchroster.core.errors import Conflict
+from watchroster.db.engine import Database, NestedWrite, after_commit
+from watchroster.db.groupcommit import GroupCommit
+from watchroster.db.rawsql import Prepared, RawTransaction
 from watchroster.outbox.models import OutboxMessage
-from watchroster.rawsql import Prepared, RawTransaction
 
 NOW = datetime(2025, 5, 2, 16, 0, tzinfo=UTC)
 _ADD_MESSAGE = Prepared(
@@ -155,7 +155,7 @@ def test_a_failing_callback_is_logged_and_the_others_still_run(
     def failing() -> None:
         raise RuntimeError("callback failed")
 
-    with caplog.at_level(logging.ERROR, logger="watchroster.db"), db.write() as session:
+    with caplog.at_level(logging.ERROR, logger="watchroster.db.engine"), db.write() as session:
         _add(session, "+27820000001")
         after_commit(session, failing)
         after_commit(session, lambda: seen.append("after"))

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, ConfigDict
 
-from watchroster.db import Database
+from watchroster.db.engine import Database
 
 
 class Echo(BaseModel):
@@ -103,7 +103,7 @@ def test_probes(client: TestClient, db: Database) -> None:
 
 def test_readyz_reports_an_unmigrated_database(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from watchroster.app import create_app
-    from watchroster.config import Settings
+    from watchroster.core.config import Settings
 
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     settings = Settings(_env_file=None, database_url=url)

@@ -15,10 +15,10 @@ from sqlalchemy import bindparam, func, insert, select
 from tests.support.factories import add_schedule, add_user
 from watchroster.auth.models import User
 from watchroster.bookings.models import Booking
-from watchroster.db import Database
-from watchroster.errors import Conflict
-from watchroster.groupcommit import MAX_BATCH, GroupCommit
-from watchroster.rawsql import Prepared, RawTransaction
+from watchroster.core.errors import Conflict
+from watchroster.db.engine import Database
+from watchroster.db.groupcommit import MAX_BATCH, GroupCommit
+from watchroster.db.rawsql import Prepared, RawTransaction
 
 _ADD_USER = Prepared(
     lambda _dialect: (

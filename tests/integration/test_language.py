@@ -12,14 +12,14 @@ from sqlalchemy import Engine, inspect, select, text
 
 from tests.support.auth import bearer, issue_token
 from tests.support.factories import add_booking, add_schedule, add_user
-from watchroster import migrate
 from watchroster.app import create_app
 from watchroster.auth.models import User
 from watchroster.bookings import jobs, messages
 from watchroster.bookings.messages import REMINDER
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.db import Database
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.db import migrate
+from watchroster.db.engine import Database
 from watchroster.outbox.models import OutboxMessage
 from watchroster.outbox.service import open_payload
 from watchroster.web.sessions import SESSION_COOKIE

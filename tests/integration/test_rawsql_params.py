@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import bindparam, insert, select
 
 from tests.support.factories import add_schedule
-from watchroster.db import Database
+from watchroster.db.engine import Database
+from watchroster.db.rawsql import Prepared
 from watchroster.outbox.models import STATUS_PENDING, OutboxMessage
 from watchroster.outbox.service import queue_message
-from watchroster.rawsql import Prepared
 from watchroster.schedules.models import Schedule
 
 # 01:30 at +01:00 on the night clocks go back in Europe: the same instant as 00:30 UTC.

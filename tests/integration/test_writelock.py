@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Integer, bindparam, column, select, table, text, update
 
-from watchroster.db import Database
-from watchroster.rawsql import Prepared
-from watchroster.writelock import ProcessWriteLock, write_lock_path
+from watchroster.db.engine import Database
+from watchroster.db.rawsql import Prepared
+from watchroster.db.writelock import ProcessWriteLock, write_lock_path
 
 ROOT = Path(__file__).resolve().parents[2]  # where `tests` is importable from
 INCREMENTS = 300

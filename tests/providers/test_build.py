@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from watchroster.config import Settings
+from watchroster.core.config import Settings
 from watchroster.outbox.providers import (
     ConsoleProvider,
     FileProvider,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from watchroster.config import Settings
+from watchroster.core.config import Settings
 from watchroster.outbox.providers import (
     ConsoleProvider,
     FileProvider,

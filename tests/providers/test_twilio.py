@@ -11,7 +11,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from watchroster.config import Settings
+from watchroster.core.config import Settings
 from watchroster.outbox.providers import (
     OutgoingMessage,
     PermanentSendError,

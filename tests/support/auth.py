@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from watchroster.auth.deps import TOKEN_PURPOSE
 from watchroster.auth.models import AuthSession, User
-from watchroster.clock import Clock
-from watchroster.config import Settings
-from watchroster.db import Database
-from watchroster.security import keyed_hash, new_session_token
+from watchroster.core.clock import Clock
+from watchroster.core.config import Settings
+from watchroster.core.security import keyed_hash, new_session_token
+from watchroster.db.engine import Database
 
 
 def issue_token(db: Database, settings: Settings, user: User, clock: Clock) -> str:

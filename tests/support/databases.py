@@ -20,8 +20,8 @@ from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from watchroster import migrate
-from watchroster.db import Database
+from watchroster.db import migrate
+from watchroster.db.engine import Database
 from watchroster.models import Base
 
 POSTGRES_ADMIN_URL = os.environ.get(

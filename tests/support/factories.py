@@ -8,7 +8,7 @@ from typing import Any
 
 from watchroster.auth.models import User
 from watchroster.bookings.models import Booking
-from watchroster.db import Database
+from watchroster.db.engine import Database
 from watchroster.schedules.models import Schedule
 from watchroster.schedules.schemas import ScheduleCreate
 from watchroster.schedules.service import create_schedule

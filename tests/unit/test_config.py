@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from watchroster.config import Settings, SettingsError, get_settings
-from watchroster.settings_values import describe_errors
+from watchroster.core.config import Settings, SettingsError, get_settings
+from watchroster.core.settings_values import describe_errors
 
 
 def settings(**values: Any) -> Settings:
@@ -78,7 +78,7 @@ def test_good_values_are_kept_and_parsed_the_same_way_by_their_users() -> None:
     assert good.default_region == "GB"
     assert good.otp_allowed_regions == "ZA,GB"
     from watchroster.bookings.jobs import reminder_leads
-    from watchroster.client_ip import parse_trusted_proxies
+    from watchroster.http.client_ip import parse_trusted_proxies
 
     assert [str(net) for net in parse_trusted_proxies(good.trusted_proxies)] == [
         "10.0.0.1/32",

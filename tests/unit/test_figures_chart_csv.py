@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from watchroster.attendance import chart
 from watchroster.attendance.service import FillRate, WeekFigures
-from watchroster.csvexport import to_csv
+from watchroster.core.csvexport import to_csv
 
 MONDAY = date(2025, 3, 3)
 

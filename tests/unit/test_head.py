@@ -7,7 +7,7 @@ import asyncio
 
 from starlette.types import Message, Receive, Scope, Send
 
-from watchroster.head import HeadAsGet
+from watchroster.http.head import HeadAsGet
 
 
 async def _streaming_route(scope: Scope, _receive: Receive, send: Send) -> None:

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from watchroster.config import Settings, SettingsError, get_settings
-from watchroster.errors import ValidationFailed
+from watchroster.core.config import Settings, SettingsError, get_settings
+from watchroster.core.errors import ValidationFailed
 from watchroster.schedules import holidays
 from watchroster.schedules.holidays import HolidayRule, check_rule, holiday_at, holiday_name
 

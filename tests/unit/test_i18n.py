@@ -19,7 +19,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from jinja2 import DictLoader, Environment
 
-from watchroster import i18n
+from watchroster.core import i18n
 
 REPO = Path(__file__).resolve().parents[2]
 TRANSLATED = [lang for lang in i18n.SUPPORTED_LANGUAGES if lang != i18n.SOURCE_LANGUAGE]

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from starlette.types import Message, Receive, Scope, Send
 
-from watchroster.config import Settings
-from watchroster.logs import (
+from watchroster.core.config import Settings
+from watchroster.core.logs import (
     REQUEST_ID,
     MaskedJsonFormatter,
     PlainFormatter,
@@ -26,7 +26,7 @@ from watchroster.logs import (
     mask_phone,
     mask_secrets,
 )
-from watchroster.middleware import RequestContextMiddleware
+from watchroster.http.middleware import RequestContextMiddleware
 from watchroster.outbox.providers import ConsoleProvider, OutgoingMessage, build_provider
 
 PHONE = "+27821234567"

@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from watchroster.config import Settings
-from watchroster.errors import ValidationFailed
-from watchroster.timefmt import (
+from watchroster.core.config import Settings
+from watchroster.core.errors import ValidationFailed
+from watchroster.core.timefmt import (
     BOUND_PATTERN,
     EARLIEST,
     FIRST_DAY,

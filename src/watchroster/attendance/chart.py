@@ -16,8 +16,8 @@ from xml.sax.saxutils import escape
 from babel import dates as babel_dates
 from markupsafe import Markup
 
-from watchroster import i18n
 from watchroster.attendance.service import WeekFigures
+from watchroster.core import i18n
 
 WIDTH = 640
 HEIGHT = 240

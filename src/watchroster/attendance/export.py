@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from watchroster.attendance.service import Figures
-from watchroster.csvexport import to_csv
+from watchroster.core.csvexport import to_csv
 
 HEADER = ("user_id", "name", "booked", "attended", "absent", "not_recorded", "canceled_late")
 

@@ -14,14 +14,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from watchroster import i18n
 from watchroster.attendance import messages
 from watchroster.auth.models import User
 from watchroster.bookings.messages import label_of
 from watchroster.bookings.models import Booking
-from watchroster.context import AppContext
+from watchroster.core import i18n
 from watchroster.outbox.jobs import PeriodicJob, hourly
 from watchroster.outbox.service import queue_message
+from watchroster.runtime.context import AppContext
 from watchroster.schedules.models import Schedule
 
 ATTENDANCE_REMINDER_JOB = "attendance_reminders"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from watchroster import i18n
+from watchroster.core import i18n
 
 # Outbox `message_type` (at most 32 characters).
 ATTENDANCE_REMINDER = "attendance_reminder"

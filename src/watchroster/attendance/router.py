@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Query, Response
 from watchroster.attendance import export, service
 from watchroster.attendance.schemas import AttendanceOut
 from watchroster.auth.deps import AdminUser
-from watchroster.csvexport import documented, download
-from watchroster.deps import ClockDep, DbDep, SettingsDep
-from watchroster.timefmt import DATE_PATTERN
+from watchroster.core.csvexport import documented, download
+from watchroster.core.timefmt import DATE_PATTERN
+from watchroster.http.deps import ClockDep, DbDep, SettingsDep
 
 router = APIRouter(tags=["attendance"])
 

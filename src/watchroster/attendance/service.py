@@ -27,12 +27,12 @@ from sqlalchemy.orm import Session
 
 from watchroster.auth.models import User
 from watchroster.bookings.models import Booking
-from watchroster.errors import ValidationFailed
+from watchroster.core.errors import ValidationFailed
+from watchroster.core.timefmt import parse_day
 from watchroster.schedules import exclusions
 from watchroster.schedules.holidays import holiday_at
 from watchroster.schedules.models import Schedule
 from watchroster.schedules.recurrence import occurrences
-from watchroster.timefmt import parse_day
 
 DEFAULT_WEEKS = 12
 # A year and a day: enough for "this season" or "last year", and it bounds the work (the

@@ -30,8 +30,8 @@ def list_command(
 ) -> None:
     """Show users (id, phone, role, state, name)."""
     from watchroster.auth import service
-    from watchroster.config import get_settings
-    from watchroster.db import Database
+    from watchroster.core.config import get_settings
+    from watchroster.db.engine import Database
 
     db = Database(get_settings().database_url)
     try:
@@ -48,11 +48,11 @@ def grant_admin_command(
 ) -> None:
     """Make the owner of PHONE an admin (the account is created if they never logged in)."""
     from watchroster.auth import service
-    from watchroster.clock import system_clock
-    from watchroster.config import get_settings
-    from watchroster.db import Database
-    from watchroster.errors import AppError
-    from watchroster.phones import normalise_phone
+    from watchroster.core.clock import system_clock
+    from watchroster.core.config import get_settings
+    from watchroster.core.errors import AppError
+    from watchroster.core.phones import normalise_phone
+    from watchroster.db.engine import Database
 
     settings = get_settings()
     try:

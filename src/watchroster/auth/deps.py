@@ -13,11 +13,11 @@ from fastapi import Depends, Request
 from sqlalchemy import bindparam, select
 
 from watchroster.auth.models import ROLE_ADMIN, AuthSession, User
-from watchroster.context import AppContext
-from watchroster.deps import ContextDep
-from watchroster.errors import Forbidden, Unauthorized
-from watchroster.rawsql import Prepared, RawTransaction
-from watchroster.security import keyed_hash
+from watchroster.core.errors import Forbidden, Unauthorized
+from watchroster.core.security import keyed_hash
+from watchroster.db.rawsql import Prepared, RawTransaction
+from watchroster.http.deps import ContextDep
+from watchroster.runtime.context import AppContext
 
 TOKEN_PURPOSE = "session-token"  # noqa: S105 - a hash domain label, not a secret
 _MAX_TOKEN_LENGTH = 256

@@ -6,8 +6,8 @@ import logging
 from datetime import datetime
 
 from watchroster.auth.ratelimit import prune_events
-from watchroster.context import AppContext
 from watchroster.outbox.jobs import PeriodicJob, hourly
+from watchroster.runtime.context import AppContext
 
 log = logging.getLogger("watchroster.auth")
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from watchroster.db import Base, UTCDateTime, utcnow
+from watchroster.db.engine import Base, UTCDateTime, utcnow
 
 ROLE_VOLUNTEER = "volunteer"
 ROLE_ADMIN = "admin"

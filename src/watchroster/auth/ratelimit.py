@@ -16,8 +16,8 @@ from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from watchroster.auth.models import AuthEvent
-from watchroster.config import Settings
-from watchroster.errors import TooManyRequests
+from watchroster.core.config import Settings
+from watchroster.core.errors import TooManyRequests
 
 KIND_CODE_SENT = "code_sent"
 KIND_VERIFY = "verify"

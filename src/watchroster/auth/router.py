@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from watchroster import i18n
 from watchroster.auth import service
 from watchroster.auth.deps import AdminUser, CurrentUser
 from watchroster.auth.schemas import (
@@ -20,12 +19,13 @@ from watchroster.auth.schemas import (
     UserPatch,
     VerifyIn,
 )
-from watchroster.client_ip import client_ip
-from watchroster.context import AppContext
-from watchroster.deps import ClockDep, ContextDep, DbDep, SettingsDep
-from watchroster.errors import Unauthorized
-from watchroster.fields import PathId
-from watchroster.phones import normalise_phone
+from watchroster.core import i18n
+from watchroster.core.errors import Unauthorized
+from watchroster.core.fields import PathId
+from watchroster.core.phones import normalise_phone
+from watchroster.http.client_ip import client_ip
+from watchroster.http.deps import ClockDep, ContextDep, DbDep, SettingsDep
+from watchroster.runtime.context import AppContext
 
 router = APIRouter(tags=["auth"])
 

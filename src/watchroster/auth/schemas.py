@@ -13,10 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from watchroster.auth.models import User
-from watchroster.fields import Instant, Line, Name
-from watchroster.i18n import Language, supported
-from watchroster.phones import masked_phone
-from watchroster.timefmt import to_rfc3339
+from watchroster.core.fields import Instant, Line, Name
+from watchroster.core.i18n import Language, supported
+from watchroster.core.phones import masked_phone
+from watchroster.core.timefmt import to_rfc3339
 
 PhoneText = Annotated[
     Line,

@@ -14,18 +14,19 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session
 
-from watchroster import i18n, metrics
 from watchroster.auth import erasure, ratelimit
 from watchroster.auth.deps import TOKEN_PURPOSE
 from watchroster.auth.models import ROLE_ADMIN, ROLE_VOLUNTEER, AuthSession, LoginCode, User
 from watchroster.auth.schemas import MePatch, UserPatch
-from watchroster.config import Settings
-from watchroster.errors import AppError, Conflict, NotFound, TooManyRequests
-from watchroster.logs import mask_phone
+from watchroster.core import i18n
+from watchroster.core.config import Settings
+from watchroster.core.errors import AppError, Conflict, NotFound, TooManyRequests
+from watchroster.core.logs import mask_phone
+from watchroster.core.phones import may_receive_messages, normalise_phone, region_of
+from watchroster.core.security import hashes_match, keyed_hash, new_login_code, new_session_token
+from watchroster.http import metrics
 from watchroster.outbox.operations import forget_recipient
 from watchroster.outbox.service import queue_message, seal_payload
-from watchroster.phones import may_receive_messages, normalise_phone, region_of
-from watchroster.security import hashes_match, keyed_hash, new_login_code, new_session_token
 
 log = logging.getLogger("watchroster.auth")
 

@@ -22,8 +22,8 @@ from sqlalchemy import bindparam, case, distinct, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from watchroster.auth.models import AuthEvent
-from watchroster.config import Settings
-from watchroster.rawsql import Prepared, RawTransaction
+from watchroster.core.config import Settings
+from watchroster.db.rawsql import Prepared, RawTransaction
 
 KIND_NOTICE = "buddy_notice"
 KIND_LOOKUP = "buddy_lookup"

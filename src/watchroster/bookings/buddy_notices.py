@@ -27,7 +27,7 @@ from watchroster.bookings.messages import (
     tell_other,
 )
 from watchroster.bookings.models import Booking
-from watchroster.i18n import N_
+from watchroster.core.i18n import N_
 from watchroster.schedules.models import Schedule
 
 _DECLINED = (

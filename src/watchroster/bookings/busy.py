@@ -21,8 +21,8 @@ from sqlalchemy import Select, bindparam, select, union_all
 
 from watchroster.auth.models import User
 from watchroster.bookings.models import Booking
-from watchroster.errors import Conflict
-from watchroster.rawsql import Prepared, RawTransaction
+from watchroster.core.errors import Conflict
+from watchroster.db.rawsql import Prepared, RawTransaction
 
 # Schedules allow shifts of at most a day: an overlapping booking started less than a day
 # before this one ends, so the queries can use the shift_start index.

@@ -15,20 +15,20 @@ from typing import Any
 
 from sqlalchemy import bindparam, select
 
-from watchroster import metrics
 from watchroster.auth.deps import Principal
 from watchroster.auth.models import User
 from watchroster.bookings import buddies, busy, messages, seats
 from watchroster.bookings.buddies import DEFAULT_RULES, BuddyRules
 from watchroster.bookings.schemas import BookingCreate, first_name
-from watchroster.errors import Forbidden, NotFound, ValidationFailed
-from watchroster.phones import normalise_phone
-from watchroster.rawsql import Prepared, RawTransaction
+from watchroster.core.errors import Forbidden, NotFound, ValidationFailed
+from watchroster.core.phones import normalise_phone
+from watchroster.core.timefmt import parse_instant
+from watchroster.db.rawsql import Prepared, RawTransaction
+from watchroster.http import metrics
 from watchroster.schedules import exclusions
 from watchroster.schedules.models import Schedule
 from watchroster.schedules.recurrence import is_occurrence
 from watchroster.schedules.slot_cache import VIEW_COLUMNS, ScheduleView
-from watchroster.timefmt import parse_instant
 
 ACTIVE_SLOT_INDEX = "uq_bookings_active_slot"
 

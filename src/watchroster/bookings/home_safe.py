@@ -18,17 +18,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from watchroster import i18n
 from watchroster.auth.deps import Principal
 from watchroster.auth.models import User
 from watchroster.bookings import messages
 from watchroster.bookings.buddies import DEFAULT_RULES, BuddyRules
 from watchroster.bookings.models import Booking
 from watchroster.bookings.service import active_admins, load_booking
-from watchroster.context import AppContext
-from watchroster.errors import Conflict, Forbidden
+from watchroster.core import i18n
+from watchroster.core.errors import Conflict, Forbidden
 from watchroster.outbox.jobs import PeriodicJob
 from watchroster.outbox.service import queue_message
+from watchroster.runtime.context import AppContext
 from watchroster.schedules.models import Schedule
 
 OVERDUE_JOB = "home_safe_overdue"

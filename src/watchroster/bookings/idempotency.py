@@ -37,10 +37,10 @@ from sqlalchemy.orm import Session
 
 from watchroster.auth.models import User
 from watchroster.bookings.models import IdempotencyKey
-from watchroster.context import AppContext
-from watchroster.errors import AppError, Conflict
+from watchroster.core.errors import AppError, Conflict
+from watchroster.db.rawsql import Prepared, RawTransaction, on_session
 from watchroster.outbox.jobs import PeriodicJob, hourly
-from watchroster.rawsql import Prepared, RawTransaction, on_session
+from watchroster.runtime.context import AppContext
 
 log = logging.getLogger("watchroster.bookings")
 

@@ -15,17 +15,17 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from watchroster import i18n
 from watchroster.auth.models import User
 from watchroster.bookings import messages
 from watchroster.bookings.models import Booking
 from watchroster.bookings.service import active_admins
-from watchroster.context import AppContext
+from watchroster.core import i18n
+from watchroster.core.settings_values import parse_clock_time, parse_lead_hours
 from watchroster.outbox.jobs import PeriodicJob
 from watchroster.outbox.service import queue_message
+from watchroster.runtime.context import AppContext
 from watchroster.schedules.availability import SlotQuery, open_slots
 from watchroster.schedules.models import Schedule
-from watchroster.settings_values import parse_clock_time, parse_lead_hours
 
 REMINDER_JOB = "booking_reminders"
 COVERAGE_JOB = "coverage_alert"

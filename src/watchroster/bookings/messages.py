@@ -16,18 +16,18 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from watchroster import i18n
 from watchroster.auth.models import User
 from watchroster.bookings import buddies
 from watchroster.bookings.buddies import BuddyRules
 from watchroster.bookings.models import Booking, BookingFields, Report, ShiftSchedule
 from watchroster.bookings.report_alerts import AlertRules
 from watchroster.bookings.schemas import first_name, shown_buddy_name
-from watchroster.i18n import N_
-from watchroster.logs import mask_phone
+from watchroster.core import i18n
+from watchroster.core.i18n import N_
+from watchroster.core.logs import mask_phone
+from watchroster.core.phones import may_receive_messages
+from watchroster.db.rawsql import RawTransaction
 from watchroster.outbox.service import queue_message
-from watchroster.phones import may_receive_messages
-from watchroster.rawsql import RawTransaction
 from watchroster.schedules.models import Schedule
 
 log = logging.getLogger("watchroster.bookings")

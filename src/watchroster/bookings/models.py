@@ -18,8 +18,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from watchroster.booking_table import Booking
-from watchroster.db import Base, UTCDateTime, utcnow
+from watchroster.db.booking_table import Booking
+from watchroster.db.engine import Base, UTCDateTime, utcnow
 
 __all__ = ["Booking", "BookingFields", "IdempotencyKey", "Report", "ShiftSchedule"]
 

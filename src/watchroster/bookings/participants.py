@@ -19,8 +19,8 @@ from watchroster.bookings.changes import touched
 from watchroster.bookings.models import Booking
 from watchroster.bookings.schemas import BookingCreate, BuddyChange
 from watchroster.bookings.service import load_booking
-from watchroster.errors import Conflict, Forbidden
-from watchroster.rawsql import on_session
+from watchroster.core.errors import Conflict, Forbidden
+from watchroster.db.rawsql import on_session
 from watchroster.schedules.models import Schedule
 
 # --- the buddy declines ---------------------------------------------------------------------

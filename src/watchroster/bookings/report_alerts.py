@@ -26,8 +26,8 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from watchroster.bookings.models import Booking, Report
-from watchroster.config import Settings
-from watchroster.errors import Conflict
+from watchroster.core.config import Settings
+from watchroster.core.errors import Conflict
 
 SERIOUS = 2
 REPORT_WINDOW = timedelta(hours=24)  # after the shift's end

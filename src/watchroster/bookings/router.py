@@ -33,11 +33,11 @@ from watchroster.bookings.schemas import (
     ReportOut,
     ReportPage,
 )
-from watchroster.config import Settings
-from watchroster.deps import ClockDep, DbDep, SettingsDep, context_of
-from watchroster.fields import PathId, QueryId, bound_query
-from watchroster.rawsql import RawTransaction
-from watchroster.timefmt import parse_bound
+from watchroster.core.config import Settings
+from watchroster.core.fields import PathId, QueryId, bound_query
+from watchroster.core.timefmt import parse_bound
+from watchroster.db.rawsql import RawTransaction
+from watchroster.http.deps import ClockDep, DbDep, SettingsDep, context_of
 
 router = APIRouter(tags=["bookings"])
 

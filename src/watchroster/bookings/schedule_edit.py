@@ -18,12 +18,12 @@ from functools import partial
 
 from sqlalchemy.orm import Session
 
-from watchroster import i18n
 from watchroster.bookings import shift_cancel
 from watchroster.bookings.buddies import DEFAULT_RULES, BuddyRules
 from watchroster.bookings.changes import touched
-from watchroster.config import Settings
-from watchroster.i18n import N_
+from watchroster.core import i18n
+from watchroster.core.config import Settings
+from watchroster.core.i18n import N_
 from watchroster.schedules import service
 from watchroster.schedules.edits import BookedEdit, Carry
 from watchroster.schedules.models import Schedule

@@ -23,8 +23,8 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 from watchroster.bookings.models import BookingFields, Report, ShiftSchedule
-from watchroster.fields import Id, Instant, Line, MultilineText
-from watchroster.timefmt import INSTANT_PATTERN, to_rfc3339
+from watchroster.core.fields import Id, Instant, Line, MultilineText
+from watchroster.core.timefmt import INSTANT_PATTERN, to_rfc3339
 
 MAX_PAGE = 200
 DEFAULT_PAGE = 50

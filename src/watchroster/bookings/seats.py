@@ -17,8 +17,8 @@ from sqlalchemy import Text, bindparam, cast, func, literal_column, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from watchroster.bookings.models import Booking
-from watchroster.errors import Conflict
-from watchroster.rawsql import Prepared, RawTransaction
+from watchroster.core.errors import Conflict
+from watchroster.db.rawsql import Prepared, RawTransaction
 
 # The seats of a slot taken now, as one "1,3" text (one row, so `first` reads it): where a
 # booking of a several-seat slot starts trying. A hint only; the index decides.

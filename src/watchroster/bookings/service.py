@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from watchroster import metrics
 from watchroster.auth.deps import Principal
 from watchroster.auth.models import ROLE_ADMIN, User
 from watchroster.bookings import messages, report_alerts
@@ -26,7 +25,8 @@ from watchroster.bookings.changes import touched
 from watchroster.bookings.models import Booking, Report
 from watchroster.bookings.report_alerts import AlertRules
 from watchroster.bookings.schemas import SEVERITIES, AttendanceUpdate, ReportCreate
-from watchroster.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from watchroster.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from watchroster.http import metrics
 from watchroster.schedules.models import Schedule
 
 log = logging.getLogger("watchroster.bookings")

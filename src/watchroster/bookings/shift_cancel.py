@@ -18,7 +18,6 @@ from functools import partial
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from watchroster import i18n, metrics
 from watchroster.auth.deps import Principal
 from watchroster.auth.models import User
 from watchroster.bookings.buddies import DEFAULT_RULES, BuddyRules
@@ -26,7 +25,9 @@ from watchroster.bookings.changes import touched
 from watchroster.bookings.messages import active_member, label_of, language_of, queue_to
 from watchroster.bookings.models import Booking, ShiftSchedule
 from watchroster.bookings.schemas import shown_buddy_name
-from watchroster.errors import Conflict, NotFound, ValidationFailed
+from watchroster.core import i18n
+from watchroster.core.errors import Conflict, NotFound, ValidationFailed
+from watchroster.http import metrics
 from watchroster.schedules import exclusions
 from watchroster.schedules.models import Schedule, ScheduleException
 from watchroster.schedules.recurrence import is_occurrence

@@ -13,12 +13,12 @@ from fastapi import APIRouter, Response
 from watchroster.auth.deps import AdminUser
 from watchroster.bookings import shift_cancel
 from watchroster.bookings.buddies import BuddyRules
-from watchroster.deps import ClockDep, DbDep, SettingsDep
-from watchroster.fields import PathId
+from watchroster.core.fields import PathId
+from watchroster.core.timefmt import parse_instant
+from watchroster.http.deps import ClockDep, DbDep, SettingsDep
 from watchroster.schedules import exclusions
 from watchroster.schedules.exception_schemas import ExceptionCreate, ExceptionOut, ShiftCancelOut
 from watchroster.schedules.service import get_schedule
-from watchroster.timefmt import parse_instant
 
 router = APIRouter(tags=["schedules"])
 

@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from watchroster import i18n
 from watchroster.auth.models import User
 from watchroster.bookings.models import Booking
+from watchroster.core import i18n
 from watchroster.schedules.availability import SlotQuery, find_slots
 from watchroster.schedules.models import Schedule
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from watchroster.db import Base, UTCDateTime
+from watchroster.db.engine import Base, UTCDateTime
 
 
 class CalendarToken(Base):

@@ -15,9 +15,9 @@ from pydantic import BaseModel, Field
 
 from watchroster.auth.deps import CurrentUser
 from watchroster.calendar import feed, service
-from watchroster.context import AppContext
-from watchroster.deps import ContextDep
-from watchroster.errors import NotFound
+from watchroster.core.errors import NotFound
+from watchroster.http.deps import ContextDep
+from watchroster.runtime.context import AppContext
 
 router = APIRouter(tags=["calendar"])
 

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from watchroster.auth.models import ROLE_ADMIN, User
 from watchroster.calendar.models import CalendarToken
-from watchroster.config import Settings
-from watchroster.security import keyed_hash
+from watchroster.core.config import Settings
+from watchroster.core.security import keyed_hash
 
 # The hash domain of calendar tokens, apart from session tokens and login codes.
 TOKEN_PURPOSE = "calendar-token"  # noqa: S105 - a hash domain label, not a secret

@@ -6,8 +6,8 @@ import logging
 from datetime import datetime
 
 from watchroster.calls.service import prune_counts
-from watchroster.context import AppContext
 from watchroster.outbox.jobs import PeriodicJob, hourly
+from watchroster.runtime.context import AppContext
 
 log = logging.getLogger("watchroster.calls")
 

@@ -6,8 +6,8 @@ from datetime import datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from watchroster import i18n
 from watchroster.bookings.messages import shift_label
+from watchroster.core import i18n
 
 # Outbox `message_type` (at most 32 characters).
 VOLUNTEER_CALL = "volunteer_call"

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Integer, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from watchroster.db import Base, UTCDateTime
+from watchroster.db.engine import Base, UTCDateTime
 
 
 class VolunteerCall(Base):

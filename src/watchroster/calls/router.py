@@ -9,10 +9,10 @@ from fastapi import APIRouter
 from watchroster.auth.deps import AdminUser
 from watchroster.calls import service
 from watchroster.calls.schemas import CallCreate, CallOut
-from watchroster.deps import ClockDep, DbDep, SettingsDep
-from watchroster.fields import bound_query
+from watchroster.core.fields import bound_query
+from watchroster.core.timefmt import parse_instant
+from watchroster.http.deps import ClockDep, DbDep, SettingsDep
 from watchroster.schedules.availability import WindowEnd, check_window, requested_window
-from watchroster.timefmt import parse_instant
 
 router = APIRouter(tags=["calls"])
 

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 
 from watchroster.calls.service import CallView
-from watchroster.fields import Id, Instant
-from watchroster.timefmt import INSTANT_PATTERN, to_rfc3339
+from watchroster.core.fields import Id, Instant
+from watchroster.core.timefmt import INSTANT_PATTERN, to_rfc3339
 
 
 class CallCreate(BaseModel):

@@ -22,15 +22,15 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from watchroster import i18n
 from watchroster.auth.models import User
 from watchroster.bookings.models import Booking
 from watchroster.calls import messages
 from watchroster.calls.models import CallCount, VolunteerCall
-from watchroster.config import Settings
-from watchroster.errors import BadRequest, Conflict
+from watchroster.core import i18n
+from watchroster.core.config import Settings
+from watchroster.core.errors import BadRequest, Conflict
+from watchroster.core.phones import may_receive_messages
 from watchroster.outbox.service import queue_message
-from watchroster.phones import may_receive_messages
 from watchroster.schedules import availability
 from watchroster.schedules.models import Schedule
 from watchroster.schedules.slot_cache import CachedSlot

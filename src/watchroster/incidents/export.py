@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from watchroster.csvexport import to_csv
+from watchroster.core.csvexport import to_csv
 from watchroster.incidents.schemas import IncidentOut
 from watchroster.incidents.service import InboxItem
 

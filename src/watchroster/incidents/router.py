@@ -11,9 +11,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response
 
 from watchroster.auth.deps import AdminUser
-from watchroster.csvexport import documented, download
-from watchroster.deps import ClockDep, DbDep, SettingsDep
-from watchroster.fields import PathId, QueryId, bound_query
+from watchroster.core.csvexport import documented, download
+from watchroster.core.fields import PathId, QueryId, bound_query
+from watchroster.http.deps import ClockDep, DbDep, SettingsDep
 from watchroster.incidents import export, service
 from watchroster.incidents.schemas import IncidentOut, IncidentPage, ReviewIn
 

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 
 from watchroster.bookings.schemas import first_name, shown_buddy_name
-from watchroster.fields import Instant, MultilineText
+from watchroster.core.fields import Instant, MultilineText
+from watchroster.core.timefmt import to_rfc3339
 from watchroster.incidents.service import MAX_NOTE, SEVERITY_WORDS, InboxItem
-from watchroster.timefmt import to_rfc3339
 
 
 class ReviewIn(BaseModel):

@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session, aliased
 from watchroster.auth.deps import Principal
 from watchroster.auth.models import User
 from watchroster.bookings.models import Booking, Report
-from watchroster.errors import Conflict, NotFound, ValidationFailed
-from watchroster.fields import check_multiline
-from watchroster.i18n import N_
+from watchroster.core.errors import Conflict, NotFound, ValidationFailed
+from watchroster.core.fields import check_multiline
+from watchroster.core.i18n import N_
+from watchroster.core.timefmt import parse_bound
 from watchroster.schedules.models import Schedule
-from watchroster.timefmt import parse_bound
 
 SERIOUS = 2
 # The volunteer's report form says "All quiet / nothing serious", "Something to follow up" and

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
-from watchroster.config import get_settings
+from watchroster.core.config import get_settings
 from watchroster.models import Base
 
 config = context.config

@@ -18,11 +18,11 @@ outbox_app = typer.Typer(help="Inspect and retry queued messages.", no_args_is_h
 
 def worker_command() -> None:
     """Run the message dispatcher and periodic jobs (scale-out mode); SIGTERM drains and exits 0."""
-    from watchroster.config import get_settings
-    from watchroster.context import AppContext
-    from watchroster.logs import configure_logging
+    from watchroster.core.config import get_settings
+    from watchroster.core.logs import configure_logging
     from watchroster.outbox.worker import StopSignal, Worker, run_foreground
-    from watchroster.startup import open_ready_database
+    from watchroster.runtime.context import AppContext
+    from watchroster.runtime.startup import open_ready_database
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -45,9 +45,9 @@ def stats(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Counts by status and the age of the oldest pending message."""
-    from watchroster.clock import system_clock
-    from watchroster.config import get_settings
-    from watchroster.db import Database
+    from watchroster.core.clock import system_clock
+    from watchroster.core.config import get_settings
+    from watchroster.db.engine import Database
     from watchroster.outbox.stats import outbox_stats
 
     db = Database(get_settings().database_url)
@@ -78,10 +78,10 @@ def retry(
     if (message_id is None) == (not failed):
         typer.echo("give either a message id or --failed", err=True)
         raise typer.Exit(2)
-    from watchroster.clock import system_clock
-    from watchroster.config import get_settings
-    from watchroster.db import Database
-    from watchroster.errors import AppError
+    from watchroster.core.clock import system_clock
+    from watchroster.core.config import get_settings
+    from watchroster.core.errors import AppError
+    from watchroster.db.engine import Database
     from watchroster.outbox import operations
 
     db = Database(get_settings().database_url)

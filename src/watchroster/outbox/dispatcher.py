@@ -26,11 +26,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from watchroster import metrics
-from watchroster.clock import Clock, system_clock
-from watchroster.config import Settings
-from watchroster.db import Database
-from watchroster.logs import mask_phone
+from watchroster.core.clock import Clock, system_clock
+from watchroster.core.config import Settings
+from watchroster.core.logs import mask_phone
+from watchroster.core.phones import may_receive_messages, recipient_region
+from watchroster.db.engine import Database
+from watchroster.http import metrics
 from watchroster.outbox.leases import (
     Claimed,
     Outcome,
@@ -50,7 +51,6 @@ from watchroster.outbox.providers import (
     TransientSendError,
 )
 from watchroster.outbox.service import PayloadUnreadable, open_payload
-from watchroster.phones import may_receive_messages, recipient_region
 
 log = logging.getLogger("watchroster.outbox")
 

@@ -10,9 +10,9 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from watchroster import metrics
-from watchroster.context import AppContext
+from watchroster.http import metrics
 from watchroster.outbox.models import JobRun
+from watchroster.runtime.context import AppContext
 
 log = logging.getLogger("watchroster.jobs")
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from watchroster.db import Base, UTCDateTime, utcnow
+from watchroster.db.engine import Base, UTCDateTime, utcnow
 
 STATUS_PENDING = "pending"
 STATUS_SENT = "sent"

@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from watchroster.errors import BadRequest, Conflict, NotFound
-from watchroster.logs import mask_phone
+from watchroster.core.errors import BadRequest, Conflict, NotFound
+from watchroster.core.logs import mask_phone
 from watchroster.outbox import wakeup
 from watchroster.outbox.models import (
     STATUS_EXPIRED,

@@ -16,9 +16,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from watchroster.deps import ClockDep, DbDep
-from watchroster.fields import PathId
-from watchroster.logs import mask_phone
+from watchroster.core.fields import PathId
+from watchroster.core.logs import mask_phone
+from watchroster.http.deps import ClockDep, DbDep
 from watchroster.outbox import operations
 from watchroster.outbox.models import STATUSES, OutboxMessage
 

@@ -19,9 +19,9 @@ from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from watchroster.db.rawsql import Prepared, RawTransaction
 from watchroster.outbox import wakeup
 from watchroster.outbox.models import STATUS_PENDING, OutboxMessage
-from watchroster.rawsql import Prepared, RawTransaction
 
 
 def queue_message(

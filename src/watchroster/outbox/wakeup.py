@@ -21,9 +21,9 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from watchroster.background import start_thread
-from watchroster.db import after_commit
-from watchroster.rawsql import RawTransaction
+from watchroster.core.background import start_thread
+from watchroster.db.engine import after_commit
+from watchroster.db.rawsql import RawTransaction
 
 Listener = Callable[[], None]
 

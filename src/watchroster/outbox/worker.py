@@ -16,11 +16,11 @@ import time
 from collections.abc import Callable
 from types import FrameType
 
-from watchroster.context import AppContext
 from watchroster.outbox import wakeup
 from watchroster.outbox.dispatcher import Dispatcher, new_worker_id
 from watchroster.outbox.jobs import JobRunner
 from watchroster.outbox.providers import ProviderSet, build_providers
+from watchroster.runtime.context import AppContext
 
 log = logging.getLogger("watchroster.worker")
 

@@ -13,8 +13,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from watchroster.auth.deps import AdminUser
-from watchroster.deps import ClockDep, DbDep
-from watchroster.fields import PathId
+from watchroster.core.fields import PathId
+from watchroster.http.deps import ClockDep, DbDep
 from watchroster.outbox import operations
 from watchroster.outbox.stats import outbox_stats
 from watchroster.people import service

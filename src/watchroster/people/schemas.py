@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from watchroster.fields import Instant
+from watchroster.core.fields import Instant
+from watchroster.core.timefmt import to_rfc3339
 from watchroster.people.service import Person
-from watchroster.timefmt import to_rfc3339
 
 
 class PersonOut(BaseModel):

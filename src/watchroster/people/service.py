@@ -18,9 +18,9 @@ from watchroster.auth.deps import Principal
 from watchroster.auth.models import AuthSession, User
 from watchroster.auth.service import get_user
 from watchroster.bookings.models import Booking
-from watchroster.errors import NotFound
-from watchroster.logs import mask_phone
-from watchroster.phones import masked_phone
+from watchroster.core.errors import NotFound
+from watchroster.core.logs import mask_phone
+from watchroster.core.phones import masked_phone
 
 log = logging.getLogger("watchroster.people")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import Response
 
-from watchroster.csvexport import download, to_csv
+from watchroster.core.csvexport import download, to_csv
 from watchroster.roster.service import Roster, Slot
 
 COLUMNS = (

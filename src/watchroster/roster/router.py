@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from watchroster.auth.deps import AdminUser
-from watchroster.deps import ClockDep, DbDep, SettingsDep
+from watchroster.core.timefmt import DATE_PATTERN, parse_day
+from watchroster.http.deps import ClockDep, DbDep, SettingsDep
 from watchroster.roster import export, service
 from watchroster.roster.schemas import RosterOut
-from watchroster.timefmt import DATE_PATTERN, parse_day
 
 router = APIRouter(tags=["roster"])
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
-from watchroster.fields import Instant
+from watchroster.core.fields import Instant
 from watchroster.roster.service import Count, Day, Roster, Slot
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, aliased
 
 from watchroster.auth.models import User
 from watchroster.bookings.models import Booking
-from watchroster.errors import ValidationFailed
+from watchroster.core.errors import ValidationFailed
 from watchroster.schedules.exclusions import cancelled_in, holiday_of
 from watchroster.schedules.models import Schedule
 from watchroster.schedules.recurrence import occurrences

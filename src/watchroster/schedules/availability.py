@@ -37,9 +37,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from watchroster.errors import ValidationFailed
-from watchroster.fields import bound_query
-from watchroster.rawsql import Prepared, RawTransaction
+from watchroster.core.errors import ValidationFailed
+from watchroster.core.fields import bound_query
+from watchroster.core.timefmt import parse_bound
+from watchroster.db.rawsql import Prepared, RawTransaction
 from watchroster.schedules.booked import BookedSeats, Holder, Key
 from watchroster.schedules.exclusions import cancelled_in, without_cancelled
 from watchroster.schedules.models import Schedule
@@ -52,7 +53,6 @@ from watchroster.schedules.slot_cache import (
     SlotCache,
     chunk_start,
 )
-from watchroster.timefmt import parse_bound
 
 MAX_WINDOW = timedelta(days=366)
 DEFAULT_WINDOW = timedelta(days=14)

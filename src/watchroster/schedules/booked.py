@@ -1,6 +1,6 @@
 """Which seats of which slots are taken: the active bookings of a window, read a stretch at a
 time just ahead of the open-shifts walk (`schedules.availability`), never the whole window up
-front. Reads the bookings table (`watchroster.booking_table`) on the driver's cursor.
+front. Reads the bookings table (`watchroster.db.booking_table`) on the driver's cursor.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from watchroster.auth.models import User
-from watchroster.booking_table import Booking
-from watchroster.rawsql import Prepared, decode_instant, encode_instant
+from watchroster.db.booking_table import Booking
+from watchroster.db.rawsql import Prepared, decode_instant, encode_instant
 
 # The first stretch of bookings read. The next one is twice as long after a read of fewer than
 # FEW_BOOKING_ROWS rows (a walk of d sparse days makes about log2(d) queries), half as long after

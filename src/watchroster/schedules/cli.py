@@ -50,8 +50,8 @@ def list_command() -> None:
     # schemas, FastAPI and the holidays package, a third of this command's time (issue #14 §3).
     from sqlalchemy import select
 
-    from watchroster.config import get_settings
-    from watchroster.db import Database
+    from watchroster.core.config import get_settings
+    from watchroster.db.engine import Database
     from watchroster.schedules.models import Schedule
 
     db = Database(get_settings().database_url)
@@ -74,8 +74,8 @@ def add_command(
     """Add a schedule."""
     from pydantic import ValidationError
 
-    from watchroster.config import get_settings
-    from watchroster.db import Database
+    from watchroster.core.config import get_settings
+    from watchroster.db.engine import Database
     from watchroster.schedules import service
     from watchroster.schedules.schemas import ScheduleCreate
 
@@ -156,9 +156,9 @@ def deactivate_command(schedule_id: int = typer.Argument(..., help="Schedule id.
 
 
 def _apply(change: Callable[[Session], Schedule]) -> None:
-    from watchroster.config import get_settings
-    from watchroster.db import Database
-    from watchroster.errors import AppError
+    from watchroster.core.config import get_settings
+    from watchroster.core.errors import AppError
+    from watchroster.db.engine import Database
 
     db = Database(get_settings().database_url)
     try:

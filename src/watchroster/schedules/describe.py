@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from babel import dates as babel_dates
 from babel.lists import format_list
 
-from watchroster import i18n
+from watchroster.core import i18n
 from watchroster.schedules.cron import CronSpec, parse_cron
 from watchroster.schedules.recurrence import ScheduleRule
 

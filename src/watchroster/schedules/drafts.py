@@ -12,13 +12,13 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
-from watchroster.fields import Day, Id, Instant, Name
+from watchroster.core.fields import Day, Id, Instant, Name
+from watchroster.core.timefmt import check_zone
 from watchroster.schedules import describe, preview
 from watchroster.schedules.cron import CronError, parse_cron
 from watchroster.schedules.holidays import HolidayRule, check_rule
 from watchroster.schedules.recurrence import ScheduleRule
 from watchroster.schedules.schemas import MAX_DURATION_MINUTES
-from watchroster.timefmt import check_zone
 
 Weekday = Literal["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
 

@@ -24,14 +24,14 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from watchroster.auth.models import User
-from watchroster.booking_table import Booking
-from watchroster.errors import Conflict
+from watchroster.core.errors import Conflict
+from watchroster.core.timefmt import to_rfc3339
+from watchroster.db.booking_table import Booking
 from watchroster.schedules.booked import first_name
 from watchroster.schedules.exclusions import holiday_rule
 from watchroster.schedules.holidays import HolidayRule, holiday_at
 from watchroster.schedules.models import Schedule
 from watchroster.schedules.recurrence import ScheduleRule, is_occurrence
-from watchroster.timefmt import to_rfc3339
 
 BOOKINGS_AFFECTED = "bookings_affected"
 # Slots named in a 409 at most (the message says how many there are in all).

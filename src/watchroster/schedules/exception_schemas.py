@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from watchroster.fields import Instant, Line
+from watchroster.core.fields import Instant, Line
+from watchroster.core.timefmt import INSTANT_PATTERN, to_rfc3339
 from watchroster.schedules.models import Schedule, ScheduleException
-from watchroster.timefmt import INSTANT_PATTERN, to_rfc3339
 
 # It goes into an SMS to every volunteer on the shift: one line, short.
 Reason = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]

@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from watchroster.errors import Conflict, NotFound, ValidationFailed
-from watchroster.rawsql import Prepared, RawTransaction, decode_instant
+from watchroster.core.errors import Conflict, NotFound, ValidationFailed
+from watchroster.db.rawsql import Prepared, RawTransaction, decode_instant
 from watchroster.schedules.holidays import ENGLISH, HolidayRule, holiday_at
 from watchroster.schedules.models import Schedule, ScheduleException
 from watchroster.schedules.slot_cache import CachedSlot, ScheduleView

@@ -24,8 +24,8 @@ from types import MappingProxyType
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from watchroster.errors import ValidationFailed
-from watchroster.settings_values import check_holiday_country
+from watchroster.core.errors import ValidationFailed
+from watchroster.core.settings_values import check_holiday_country
 
 # WATCHROSTER_HOLIDAY_COUNTRY's default; callers with settings pass the configured one.
 DEFAULT_HOLIDAY_COUNTRY = "ZA"

@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from watchroster.db import Base, UTCDateTime, utcnow
+from watchroster.db.engine import Base, UTCDateTime, utcnow
 from watchroster.schedules.recurrence import ScheduleRule
 
 

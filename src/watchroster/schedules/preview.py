@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from watchroster import i18n
+from watchroster.core import i18n
 from watchroster.schedules import describe
 from watchroster.schedules.exclusions import cancelled_in
 from watchroster.schedules.holidays import HolidayRule, holiday_at

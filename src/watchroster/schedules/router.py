@@ -10,12 +10,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from watchroster import i18n
 from watchroster.auth.deps import AdminUser, authenticate
-from watchroster.config import Settings
-from watchroster.db import Database
-from watchroster.deps import ClockDep, DbDep, SettingsDep, context_of
-from watchroster.fields import PathId, QueryId, bound_query
+from watchroster.core import i18n
+from watchroster.core.config import Settings
+from watchroster.core.fields import PathId, QueryId, bound_query
+from watchroster.db.engine import Database
+from watchroster.http.deps import ClockDep, DbDep, SettingsDep, context_of
 from watchroster.schedules import availability, edits, preview, service
 from watchroster.schedules.drafts import ScheduleDraft, SchedulePreviewOut
 from watchroster.schedules.schemas import ScheduleCreate, ScheduleOut, ScheduleUpdate, SlotOut

@@ -17,10 +17,10 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
-from watchroster.fields import Day, Instant, Name
+from watchroster.core.fields import Day, Instant, Name
+from watchroster.core.settings_values import check_holiday_country
+from watchroster.core.timefmt import check_zone
 from watchroster.schedules.cron import CronError, parse_cron
-from watchroster.settings_values import check_holiday_country
-from watchroster.timefmt import check_zone
 
 MAX_DURATION_MINUTES = 24 * 60
 Duration = Annotated[

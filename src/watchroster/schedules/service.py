@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import column, exists, func, select, table
 from sqlalchemy.orm import Session
 
-from watchroster.booking_table import Booking
-from watchroster.db import utcnow
-from watchroster.errors import Conflict, NotFound, ValidationFailed
+from watchroster.core.errors import Conflict, NotFound, ValidationFailed
+from watchroster.db.booking_table import Booking
+from watchroster.db.engine import utcnow
 from watchroster.schedules import edits
 from watchroster.schedules.holidays import DEFAULT_HOLIDAY_COUNTRY, check_rule
 from watchroster.schedules.models import Schedule

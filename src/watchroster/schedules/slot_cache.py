@@ -30,11 +30,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from watchroster.core.timefmt import to_rfc3339
 from watchroster.schedules.cron import parse_cron
 from watchroster.schedules.holidays import HolidayRule, holiday_at, rule_of
 from watchroster.schedules.models import Schedule
 from watchroster.schedules.recurrence import ScheduleRule, next_occurrence, occurrences
-from watchroster.timefmt import to_rfc3339
 
 ONE_DAY = timedelta(days=1)
 # Chunk lengths in minutes, each dividing the one before, so every grid refines the coarser ones.

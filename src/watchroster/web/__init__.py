@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from watchroster import i18n
+from watchroster.core import i18n
 from watchroster.web import (
     routes_book,
     routes_booking,

@@ -21,8 +21,8 @@ import secrets
 from fastapi import Request
 from starlette.datastructures import FormData
 
-from watchroster.deps import context_of
-from watchroster.security import hashes_match, keyed_hash
+from watchroster.core.security import hashes_match, keyed_hash
+from watchroster.http.deps import context_of
 from watchroster.web.sessions import LoginRequired, next_path_of, read_cookie, session_token_hash
 
 CSRF_COOKIE = "wr_csrf"

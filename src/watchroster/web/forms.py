@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from starlette.datastructures import FormData
 
-from watchroster import i18n
-from watchroster.fields import MAX_ID
+from watchroster.core import i18n
+from watchroster.core.fields import MAX_ID
 
 _MAX_FIELD = 4096
 _DEFAULT_NEXT = "/shifts"

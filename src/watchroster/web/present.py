@@ -15,7 +15,7 @@ from typing import NamedTuple
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from watchroster import i18n
+from watchroster.core import i18n
 
 # A shift starting at or after this hour (local) is an evening shift: "Tonight".
 EVENING_HOUR = 17

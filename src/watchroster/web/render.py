@@ -13,9 +13,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from jinja2_fragments import render_block
 from markupsafe import Markup
 
-from watchroster import i18n
-from watchroster.deps import context_of
-from watchroster.i18n import N_
+from watchroster.core import i18n
+from watchroster.core.i18n import N_
+from watchroster.http.deps import context_of
 from watchroster.web import compress, csrf
 from watchroster.web.present import SlotLine
 from watchroster.web.sessions import set_cookie

@@ -17,17 +17,17 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from watchroster import i18n
 from watchroster.auth.deps import principal_in
 from watchroster.bookings import create, idempotency, service
 from watchroster.bookings.buddies import BuddyRules
 from watchroster.bookings.schemas import BookingCreate, BookingCreated
-from watchroster.db import Database
-from watchroster.deps import context_of
-from watchroster.errors import AppError, Conflict, NotFound, Unauthorized, ValidationFailed
-from watchroster.rawsql import RawTransaction
+from watchroster.core import i18n
+from watchroster.core.errors import AppError, Conflict, NotFound, Unauthorized, ValidationFailed
+from watchroster.core.timefmt import parse_instant
+from watchroster.db.engine import Database
+from watchroster.db.rawsql import RawTransaction
+from watchroster.http.deps import context_of
 from watchroster.schedules import availability
-from watchroster.timefmt import parse_instant
 from watchroster.web import csrf
 from watchroster.web.forms import field, parse_id, query_number
 from watchroster.web.present import slot_line

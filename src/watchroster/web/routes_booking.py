@@ -12,15 +12,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from watchroster import i18n
 from watchroster.auth.deps import Principal
 from watchroster.auth.models import User
 from watchroster.bookings import idempotency, service
 from watchroster.bookings.report_alerts import AlertRules, report_window_open
 from watchroster.bookings.schemas import AttendanceUpdate, ReportCreate, ReportOut
-from watchroster.context import AppContext
-from watchroster.errors import Conflict
-from watchroster.i18n import N_
+from watchroster.core import i18n
+from watchroster.core.errors import Conflict
+from watchroster.core.i18n import N_
+from watchroster.runtime.context import AppContext
 from watchroster.web import csrf
 from watchroster.web.forms import field, parse_id
 from watchroster.web.render import language_of, redirect, render

@@ -13,13 +13,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from watchroster import i18n
 from watchroster.auth.deps import Principal
 from watchroster.bookings import home_safe, participants
 from watchroster.bookings.buddies import BuddyRules
 from watchroster.bookings.schemas import BuddyChange
-from watchroster.context import AppContext
-from watchroster.errors import AppError, Conflict
+from watchroster.core import i18n
+from watchroster.core.errors import AppError, Conflict
+from watchroster.runtime.context import AppContext
 from watchroster.web import csrf
 from watchroster.web.forms import field, parse_id
 from watchroster.web.render import language_of, redirect

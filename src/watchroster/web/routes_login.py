@@ -16,15 +16,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from watchroster import i18n
 from watchroster.auth import service
 from watchroster.auth.schemas import RegisterIn, VerifyIn
-from watchroster.client_ip import client_ip
-from watchroster.context import AppContext
-from watchroster.deps import context_of
-from watchroster.errors import TooManyRequests, ValidationFailed
-from watchroster.phones import normalise_phone
-from watchroster.security import hashes_match, keyed_hash
+from watchroster.core import i18n
+from watchroster.core.errors import TooManyRequests, ValidationFailed
+from watchroster.core.phones import normalise_phone
+from watchroster.core.security import hashes_match, keyed_hash
+from watchroster.http.client_ip import client_ip
+from watchroster.http.deps import context_of
+from watchroster.runtime.context import AppContext
 from watchroster.web import csrf
 from watchroster.web.forms import field, safe_next, wait_in_words
 from watchroster.web.render import language_of, redirect, render

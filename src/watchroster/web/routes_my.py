@@ -11,14 +11,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from watchroster import i18n
 from watchroster.auth.deps import Principal
 from watchroster.auth.models import User
 from watchroster.bookings import home_safe, service
 from watchroster.bookings.models import Booking
-from watchroster.context import AppContext
-from watchroster.deps import context_of
-from watchroster.errors import Forbidden, NotFound
+from watchroster.core import i18n
+from watchroster.core.errors import Forbidden, NotFound
+from watchroster.http.deps import context_of
+from watchroster.runtime.context import AppContext
 from watchroster.schedules.models import Schedule
 from watchroster.web.present import SlotText, first_name, shift_text
 from watchroster.web.render import error_page, language_of, render

@@ -11,14 +11,14 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from watchroster import i18n
 from watchroster.auth import service
 from watchroster.auth.deps import Principal
 from watchroster.auth.schemas import MePatch
 from watchroster.calendar import service as calendar
 from watchroster.calendar.router import calendar_url_of
-from watchroster.context import AppContext
-from watchroster.deps import context_of
+from watchroster.core import i18n
+from watchroster.http.deps import context_of
+from watchroster.runtime.context import AppContext
 from watchroster.web import csrf
 from watchroster.web.forms import field
 from watchroster.web.render import language_of, redirect, render

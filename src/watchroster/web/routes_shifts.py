@@ -11,12 +11,12 @@ from fastapi.responses import Response
 from markupsafe import Markup
 from sqlalchemy import select
 
-from watchroster.db import Database
-from watchroster.deps import context_of
-from watchroster.errors import NotFound, ValidationFailed
+from watchroster.core.errors import NotFound, ValidationFailed
+from watchroster.core.timefmt import parse_instant
+from watchroster.db.engine import Database
+from watchroster.http.deps import context_of
 from watchroster.schedules import availability
 from watchroster.schedules.models import Schedule
-from watchroster.timefmt import parse_instant
 from watchroster.web.forms import query_number
 from watchroster.web.present import group_by_day, slot_line
 from watchroster.web.render import (

@@ -20,12 +20,12 @@ from sqlalchemy import bindparam, select
 
 from watchroster.auth.deps import TOKEN_PURPOSE, Principal, principal_in
 from watchroster.auth.models import User
-from watchroster.context import AppContext
-from watchroster.deps import context_of
-from watchroster.errors import Unauthorized
-from watchroster.rawsql import Prepared, RawTransaction
-from watchroster.security import keyed_hash
-from watchroster.security_headers import served_over_https
+from watchroster.core.errors import Unauthorized
+from watchroster.core.security import keyed_hash
+from watchroster.db.rawsql import Prepared, RawTransaction
+from watchroster.http.deps import context_of
+from watchroster.http.security_headers import served_over_https
+from watchroster.runtime.context import AppContext
 
 SESSION_COOKIE = "wr_session"
 _MAX_TOKEN_LENGTH = 256

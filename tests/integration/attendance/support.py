@@ -7,7 +7,7 @@ from typing import Any
 
 from tests.support.factories import add_booking
 from watchroster.auth.models import User
-from watchroster.db import Database
+from watchroster.db.engine import Database
 from watchroster.schedules.models import Schedule
 
 

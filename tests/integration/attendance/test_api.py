@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from tests.integration.attendance.support import past_booking
 from tests.support.auth import bearer, issue_token
 from tests.support.factories import add_schedule, add_user
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.db import Database
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 
 FRIDAY_25 = datetime(2025, 4, 25, 18, 0, tzinfo=ZoneInfo("Africa/Johannesburg")).astimezone(UTC)
 

@@ -13,8 +13,8 @@ from tests.support.factories import add_schedule, add_user, read_booking
 from watchroster.attendance import service
 from watchroster.auth.deps import Principal
 from watchroster.bookings.service import cancel_booking
-from watchroster.db import Database
-from watchroster.errors import ValidationFailed
+from watchroster.core.errors import ValidationFailed
+from watchroster.db.engine import Database
 from watchroster.schedules.models import Schedule, ScheduleException
 
 JHB = ZoneInfo("Africa/Johannesburg")

@@ -15,13 +15,13 @@ from watchroster.attendance import jobs
 from watchroster.attendance.messages import ATTENDANCE_REMINDER
 from watchroster.auth.models import User
 from watchroster.bookings.models import Booking
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.context import AppContext
-from watchroster.db import Database
+from watchroster.cli.periodic import periodic_jobs
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 from watchroster.outbox.jobs import JobRunner
 from watchroster.outbox.models import OutboxMessage
-from watchroster.periodic import periodic_jobs
+from watchroster.runtime.context import AppContext
 
 SHIFT = datetime(2025, 5, 2, 16, 0, tzinfo=UTC)  # Friday 18:00-21:00 Johannesburg
 DUE = SHIFT + timedelta(hours=3) + jobs.AFTER_END  # Saturday 21:00 local

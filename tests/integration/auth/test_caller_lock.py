@@ -17,12 +17,12 @@ from tests.support.factories import add_user
 from watchroster.auth.deps import TOKEN_PURPOSE, principal_in
 from watchroster.bookings import create
 from watchroster.bookings.schemas import BookingCreate
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.db import Database
-from watchroster.rawsql import Prepared, RawTransaction
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.core.security import keyed_hash
+from watchroster.db.engine import Database
+from watchroster.db.rawsql import Prepared, RawTransaction
 from watchroster.schedules.models import Schedule
-from watchroster.security import keyed_hash
 
 NOW = datetime(2025, 5, 1, 8, 0, tzinfo=UTC)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from watchroster.auth.ratelimit import ip_bucket
-from watchroster.client_ip import parse_trusted_proxies, resolve_client_ip
+from watchroster.http.client_ip import parse_trusted_proxies, resolve_client_ip
 
 TRUSTED = "10.0.0.0/8, 172.16.0.5, fd00::/8"
 

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from tests.integration.auth.helpers import PHONE, last_code, otp_rows, wrong_code
 from tests.support.server import running_server
 from watchroster.auth.models import AuthSession, LoginCode
-from watchroster.config import Settings
-from watchroster.db import Database
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 
 pytestmark = pytest.mark.slow
 CLIENTS = 10

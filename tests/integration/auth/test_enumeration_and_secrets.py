@@ -15,10 +15,10 @@ from sqlalchemy import text
 from tests.integration.auth.helpers import PHONE, login, otp_rows, register, za_phone
 from tests.support.factories import add_user
 from watchroster.auth.models import User
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.db import Database
-from watchroster.logs import mask_phone
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.core.logs import mask_phone
+from watchroster.db.engine import Database
 from watchroster.models import Base
 
 UNKNOWN, KNOWN, DEACTIVATED = za_phone(10), za_phone(11), za_phone(12)

@@ -8,12 +8,12 @@ from sqlalchemy import select
 
 from watchroster.auth.jobs import PRUNE_JOB
 from watchroster.auth.models import AuthEvent
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.context import AppContext
-from watchroster.db import Database
+from watchroster.cli.periodic import periodic_jobs
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 from watchroster.outbox.jobs import JobRunner
-from watchroster.periodic import periodic_jobs
+from watchroster.runtime.context import AppContext
 
 
 def test_old_login_events_are_pruned_once_an_hour(

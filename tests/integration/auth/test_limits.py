@@ -16,9 +16,9 @@ from tests.integration.auth.helpers import (
     za_phone,
 )
 from watchroster.auth.models import AuthEvent
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.db import Database
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 
 
 def assert_throttled(response: Response, retry_after: int) -> None:

@@ -24,9 +24,9 @@ from tests.integration.auth.helpers import (
 from tests.support.auth import bearer
 from tests.support.factories import add_user
 from watchroster.auth.models import AuthSession, LoginCode, User
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.db import Database
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 
 
 def test_register_then_verify_logs_in_and_creates_the_user(

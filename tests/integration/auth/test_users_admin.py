@@ -15,9 +15,9 @@ from tests.support.auth import bearer, issue_token
 from tests.support.factories import add_user
 from watchroster.auth.cli import users_app
 from watchroster.auth.models import AuthSession, User
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.db import Database
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 
 ADMIN_PHONE = "+27821230099"
 

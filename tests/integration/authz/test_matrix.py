@@ -7,9 +7,9 @@ from fastapi.testclient import TestClient
 
 from tests.integration.authz.cases import ALL_CASES
 from tests.integration.authz.harness import CALLERS, Case, build_scenario, call, check
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.db import Database
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 
 
 @pytest.mark.parametrize("case", ALL_CASES, ids=[case.label for case in ALL_CASES])

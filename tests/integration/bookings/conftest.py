@@ -14,9 +14,9 @@ from tests.support.auth import bearer, issue_token
 from tests.support.factories import add_schedule, add_user
 from watchroster.auth.models import User
 from watchroster.bookings.models import Booking
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.db import Database
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 from watchroster.outbox.models import OutboxMessage
 from watchroster.schedules.models import Schedule
 

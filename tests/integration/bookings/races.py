@@ -16,10 +16,10 @@ from fastapi import FastAPI
 from tests.support.server import running_server
 from watchroster.auth.deps import TOKEN_PURPOSE
 from watchroster.auth.models import AuthSession, User
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.db import Database
-from watchroster.security import keyed_hash, new_session_token
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.core.security import keyed_hash, new_session_token
+from watchroster.db.engine import Database
 
 # The evenings of a daily 18:00 schedule (Johannesburg) from the clock's day, 1 May 2025, on.
 TWENTY_EVENINGS = [f"2025-05-{day:02d}T18:00:00+02:00" for day in range(1, 21)]

@@ -15,9 +15,9 @@ from tests.integration.bookings.races import members, race_on_server, random_eve
 from tests.support.factories import add_schedule
 from watchroster.bookings import messages
 from watchroster.bookings.models import Booking
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.db import Database
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 from watchroster.outbox.models import OutboxMessage
 from watchroster.outbox.service import queue_message
 

@@ -13,13 +13,13 @@ from sqlalchemy import select
 from tests.integration.bookings.conftest import FRIDAY, Member, Roster
 from tests.support.factories import add_booking, add_schedule, add_user
 from watchroster.bookings import home_safe
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.context import AppContext
-from watchroster.db import Database
+from watchroster.cli.periodic import periodic_jobs
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 from watchroster.outbox.jobs import JobRunner
 from watchroster.outbox.models import OutboxMessage
-from watchroster.periodic import periodic_jobs
+from watchroster.runtime.context import AppContext
 from watchroster.schedules.models import Schedule
 
 SHIFT_END = datetime(2025, 5, 2, 19, 0, tzinfo=UTC)  # Friday 21:00 Africa/Johannesburg

@@ -25,13 +25,13 @@ from watchroster.app import create_app
 from watchroster.bookings import idempotency
 from watchroster.bookings.models import IdempotencyKey, Report
 from watchroster.bookings.schemas import BookingCreate
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.context import AppContext
-from watchroster.db import Database
-from watchroster.groupcommit import GroupCommit
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
+from watchroster.db.groupcommit import GroupCommit
+from watchroster.db.rawsql import RawTransaction
 from watchroster.outbox.jobs import JobRunner
-from watchroster.rawsql import RawTransaction
+from watchroster.runtime.context import AppContext
 
 REPLAYED = "Idempotent-Replayed"
 

@@ -12,13 +12,13 @@ from tests.support.factories import add_schedule, add_user
 from watchroster.auth.models import User
 from watchroster.bookings import jobs
 from watchroster.bookings.models import Booking
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.context import AppContext
-from watchroster.db import Database
+from watchroster.cli.periodic import periodic_jobs
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 from watchroster.outbox.jobs import JobRunner
 from watchroster.outbox.models import OutboxMessage
-from watchroster.periodic import periodic_jobs
+from watchroster.runtime.context import AppContext
 
 SHIFT = datetime(2025, 5, 2, 16, 0, tzinfo=UTC)  # Friday 18:00 Africa/Johannesburg
 BOOKED_AT = datetime(2025, 5, 1, 8, 0, tzinfo=UTC)  # 32 h before

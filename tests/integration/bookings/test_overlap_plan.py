@@ -22,8 +22,8 @@ from sqlalchemy import insert, text
 from tests.support.factories import add_schedule, add_user
 from watchroster.bookings import busy
 from watchroster.bookings.models import Booking
-from watchroster.db import Database
-from watchroster.rawsql import Prepared
+from watchroster.db.engine import Database
+from watchroster.db.rawsql import Prepared
 
 OWN_INDEXES = {"ix_bookings_user_shift", "ix_bookings_buddy_user_id"}
 DAY = datetime(2031, 3, 4, tzinfo=UTC)

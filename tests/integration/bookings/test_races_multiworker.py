@@ -29,9 +29,9 @@ from tests.integration.bookings.races import members, race, scalar
 from tests.integration.ops.processes import ServeProcess, watchroster_env
 from tests.support.factories import add_schedule
 from watchroster.bookings.models import Booking
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.db import Database
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 from watchroster.outbox.models import OutboxMessage
 
 ZONE = ZoneInfo("Africa/Johannesburg")  # the `add_schedule` default, UTC+2 all year

@@ -19,9 +19,9 @@ from tests.support.factories import add_booking, add_schedule, add_user
 from watchroster.auth.deps import Principal
 from watchroster.bookings.create import create_booking
 from watchroster.bookings.schemas import BookingCreate
-from watchroster.clock import FrozenClock
-from watchroster.db import Database
-from watchroster.errors import AppError, Conflict
+from watchroster.core.clock import FrozenClock
+from watchroster.core.errors import AppError, Conflict
+from watchroster.db.engine import Database
 from watchroster.schedules.models import Schedule
 from watchroster.schedules.schemas import ScheduleUpdate
 from watchroster.schedules.service import update_schedule

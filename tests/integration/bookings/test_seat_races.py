@@ -23,9 +23,9 @@ from tests.support.auth import bearer, issue_token
 from tests.support.factories import add_booking, add_schedule, add_user
 from tests.support.server import running_server
 from watchroster.bookings.models import Booking
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.db import Database
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 from watchroster.outbox.models import OutboxMessage
 
 

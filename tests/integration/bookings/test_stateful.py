@@ -26,8 +26,8 @@ from watchroster.auth.deps import Principal
 from watchroster.bookings import create, service
 from watchroster.bookings.models import Booking, Report
 from watchroster.bookings.schemas import AttendanceUpdate, BookingCreate
-from watchroster.db import Database
-from watchroster.errors import Conflict, Forbidden, ValidationFailed
+from watchroster.core.errors import Conflict, Forbidden, ValidationFailed
+from watchroster.db.engine import Database
 from watchroster.outbox.models import OutboxMessage
 
 START = datetime(2025, 5, 1, 8, 0, tzinfo=UTC)

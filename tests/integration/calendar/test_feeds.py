@@ -18,9 +18,9 @@ from icalendar import Calendar, Component
 from tests.support.auth import bearer, issue_token
 from tests.support.factories import add_schedule, add_user
 from watchroster.calendar.models import CalendarToken
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.db import Database
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 from watchroster.schedules.models import Schedule
 
 LONDON = ZoneInfo("Europe/London")

@@ -11,8 +11,8 @@ from tests.support.factories import add_user
 from watchroster.auth.models import User
 from watchroster.calls import service
 from watchroster.calls.models import VolunteerCall
-from watchroster.config import Settings
-from watchroster.db import Database
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 from watchroster.outbox.models import OutboxMessage
 from watchroster.outbox.service import open_payload
 

@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from tests.integration.calls.support import add_member
 from tests.support.auth import bearer, issue_token
 from tests.support.factories import add_booking, add_schedule, add_user
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.db import Database
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 from watchroster.outbox.models import OutboxMessage
 from watchroster.outbox.service import queue_message
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, inspect, text
 
-from watchroster import migrate
-from watchroster.db import Database
+from watchroster.db import migrate
+from watchroster.db.engine import Database
 
 _MEMBER = (
     "INSERT INTO users (phone, name, role, active, channel, reminders, created_at) VALUES"

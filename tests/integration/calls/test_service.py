@@ -14,13 +14,13 @@ from tests.support.factories import add_booking, add_schedule
 from watchroster.auth.service import erase_account
 from watchroster.calls import jobs, service
 from watchroster.calls.models import CallCount, VolunteerCall
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.context import AppContext
-from watchroster.db import Database
-from watchroster.errors import AppError, BadRequest, Conflict, NotFound
-from watchroster.periodic import periodic_jobs
-from watchroster.timefmt import parse_instant
+from watchroster.cli.periodic import periodic_jobs
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.core.errors import AppError, BadRequest, Conflict, NotFound
+from watchroster.core.timefmt import parse_instant
+from watchroster.db.engine import Database
+from watchroster.runtime.context import AppContext
 
 
 @pytest.fixture

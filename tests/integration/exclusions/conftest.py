@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.integration.bookings.conftest import Roster, admin, sipho, thandi
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.db import Database
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 from watchroster.schedules.models import Schedule
 from watchroster.schedules.schemas import ScheduleCreate
 from watchroster.schedules.service import create_schedule

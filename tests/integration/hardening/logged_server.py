@@ -18,7 +18,7 @@ from sqlalchemy import text
 
 from tests.integration.outbox.processes import wait_for
 from tests.support.server import free_port
-from watchroster.db import Database
+from watchroster.db.engine import Database
 
 
 @dataclass

@@ -16,9 +16,9 @@ from fastapi.testclient import TestClient
 
 from tests.support.auth import bearer, issue_token
 from tests.support.factories import add_booking, add_schedule, add_user
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.db import Database
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 from watchroster.schedules.models import Schedule
 
 # The clock is Thursday 2025-05-01 08:00Z; the schedule is Fridays 18:00 Africa/Johannesburg.

@@ -25,9 +25,9 @@ from watchroster.auth.models import User
 from watchroster.auth.service import MESSAGE_TYPE_OTP
 from watchroster.bookings import messages
 from watchroster.bookings.models import Booking
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.db import Database
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 from watchroster.outbox.models import STATUS_FAILED, STATUS_SENT, OutboxMessage
 from watchroster.outbox.service import queue_message
 

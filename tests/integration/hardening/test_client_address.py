@@ -15,7 +15,7 @@ import pytest
 
 from tests.integration.auth.helpers import za_phone
 from tests.integration.hardening.logged_server import LoggedServer, logged_server
-from watchroster.db import Database
+from watchroster.db.engine import Database
 
 pytestmark = pytest.mark.slow
 

@@ -21,9 +21,9 @@ import pytest
 from tests.integration.hardening.logged_server import LoggedServer, logged_server
 from tests.integration.hardening.logged_server import table_renamed_away as renamed
 from watchroster.auth.service import token_hash
-from watchroster.config import Settings
-from watchroster.db import Database
-from watchroster.logs import mask_phone
+from watchroster.core.config import Settings
+from watchroster.core.logs import mask_phone
+from watchroster.db.engine import Database
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from tests.integration.auth.helpers import otp_rows, register, verify, za_phone
 from tests.support.factories import add_user
 from watchroster.auth.models import LoginCode, User
-from watchroster.db import Database
+from watchroster.db.engine import Database
 from watchroster.outbox import wakeup
 
 FIXED_CODE = "246810"

@@ -15,9 +15,9 @@ from tests.integration.bookings.conftest import Member, Roster
 from tests.support.factories import add_booking, add_schedule
 from watchroster.bookings.messages import INCIDENT_ALERT
 from watchroster.bookings.models import Report
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.db import Database
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 from watchroster.outbox.models import OutboxMessage
 
 SERIOUS = {"severity": 2, "message": "Two men trying car doors on Main Road"}

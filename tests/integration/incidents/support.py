@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from watchroster.bookings.models import Report
-from watchroster.db import Database
+from watchroster.db.engine import Database
 
 
 def file_report(

@@ -23,9 +23,9 @@ from watchroster.bookings.messages import INCIDENT_ALERT
 from watchroster.bookings.models import Report
 from watchroster.bookings.report_alerts import AlertRules
 from watchroster.bookings.schemas import ReportCreate
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.db import Database
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 from watchroster.outbox.models import OutboxMessage
 
 # Long enough for the second transaction to reach its lock wait; it must still be waiting then.

@@ -18,10 +18,10 @@ from tests.support.auth import bearer, issue_token
 from tests.support.factories import add_schedule, add_user
 from watchroster.auth.deps import Principal
 from watchroster.bookings.models import Booking
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.db import Database
-from watchroster.errors import Conflict, NotFound, ValidationFailed
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.core.errors import Conflict, NotFound, ValidationFailed
+from watchroster.db.engine import Database
 from watchroster.incidents import service
 
 SHIFT = datetime(2025, 4, 25, 16, 0, tzinfo=UTC)  # Friday 18:00 Johannesburg

@@ -12,8 +12,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
 from tests.support.databases import columns
-from watchroster import migrate
-from watchroster.db import Database
+from watchroster.db import migrate
+from watchroster.db.engine import Database
 
 _ROWS = [
     "INSERT INTO users (phone, name, role, active, channel, reminders, created_at) VALUES"

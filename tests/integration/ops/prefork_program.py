@@ -16,8 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from watchroster import prefork
-from watchroster.prefork import ChildSpec, Supervisor
+from watchroster.runtime import prefork
+from watchroster.runtime.prefork import ChildSpec, Supervisor
 
 
 def note(log: Path, name: str, event: str) -> None:

@@ -19,12 +19,12 @@ from typer.testing import CliRunner, Result
 from tests.integration.ops.processes import ServeProcess, run_watchroster
 from tests.support.auth import bearer, issue_token
 from tests.support.factories import add_schedule, add_user
-from watchroster.backup import BackupError, backup_sqlite, restore_sqlite
 from watchroster.cli import app as cli_app
-from watchroster.clock import system_clock
-from watchroster.config import get_settings
-from watchroster.db import Database
-from watchroster.migrate import upgrade
+from watchroster.core.clock import system_clock
+from watchroster.core.config import get_settings
+from watchroster.db.backup import BackupError, backup_sqlite, restore_sqlite
+from watchroster.db.engine import Database
+from watchroster.db.migrate import upgrade
 
 CLIENTS = 4
 SIDE = ("-wal", "-shm")  # companions kept beside a replaced database

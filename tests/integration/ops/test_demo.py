@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 
 from tests.support.factories import add_user
-from watchroster.db import Database
-from watchroster.demo import demo_schedules, load_demo
+from watchroster.cli.demo import demo_schedules, load_demo
+from watchroster.db.engine import Database
 from watchroster.schedules.models import Schedule
 from watchroster.schedules.service import deactivate_schedule, delete_schedule
 

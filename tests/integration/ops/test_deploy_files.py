@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from watchroster.client_ip import resolve_client_ip
-from watchroster.config import Settings
+from watchroster.core.config import Settings
+from watchroster.http.client_ip import resolve_client_ip
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 INSTALLED = "/opt/watchroster/venv/bin/watchroster"

@@ -16,13 +16,13 @@ from tests.integration.outbox.support import FakeProvider, dispatcher, queue
 from tests.support.auth import bearer, issue_token
 from tests.support.factories import add_schedule, add_user
 from watchroster.app import create_app
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.context import AppContext
-from watchroster.db import Database
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 from watchroster.outbox.jobs import JobRunner, PeriodicJob
 from watchroster.outbox.models import OutboxMessage
 from watchroster.outbox.providers import OutgoingMessage, PermanentSendError, TransientSendError
+from watchroster.runtime.context import AppContext
 
 Labels = dict[str, str]
 

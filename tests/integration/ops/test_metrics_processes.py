@@ -10,8 +10,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.ops.processes import ServeProcess, watchroster_env
 from tests.integration.outbox.processes import WorkerProcess, wait_for
-from watchroster.db import Database
-from watchroster.migrate import upgrade
+from watchroster.db.engine import Database
+from watchroster.db.migrate import upgrade
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from watchroster import migrate
-from watchroster.db import Database
+from watchroster.db import migrate
+from watchroster.db.engine import Database
 
 # The last revision before this session's changes: the schema a deployed group has today.
 DEPLOYED = "0003"

@@ -38,9 +38,9 @@ from tests.integration.authz.harness import (
 )
 from tests.support import databases
 from watchroster.app import create_app
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.db import Database
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 
 _MISSING = 999_999
 _BAD_BOOKING = {"schedule_id": 1, "start_time": "2025-05-05T18:07:00+02:00"}  # not an occurrence

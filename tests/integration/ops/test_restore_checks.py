@@ -17,9 +17,9 @@ import pytest
 
 from tests.integration.ops.test_backup import booking_ids, cli
 from tests.support.factories import add_booking, add_schedule, add_user
-from watchroster.backup import backup_sqlite
-from watchroster.db import Database
-from watchroster.migrate import head_revision, upgrade
+from watchroster.db.backup import backup_sqlite
+from watchroster.db.engine import Database
+from watchroster.db.migrate import head_revision, upgrade
 
 OLDER = "0007"  # a revision of the chain before the head
 

@@ -24,10 +24,10 @@ from tests.integration.ops.processes import ServeProcess, watchroster_env
 from tests.support.auth import issue_token
 from tests.support.factories import add_booking, add_schedule, add_user
 from watchroster.app import create_app
-from watchroster.clock import system_clock
-from watchroster.config import Settings
-from watchroster.db import Database
-from watchroster.migrate import upgrade
+from watchroster.core.clock import system_clock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
+from watchroster.db.migrate import upgrade
 from watchroster.outbox.models import STATUS_FAILED, OutboxMessage
 from watchroster.outbox.service import queue_message
 

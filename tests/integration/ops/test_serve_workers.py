@@ -34,9 +34,9 @@ from tests.integration.outbox.processes import sends_per_id, sent_lines, wait_fo
 from tests.support.auth import bearer, issue_token
 from tests.support.factories import add_schedule, add_user
 from tests.support.server import free_port
-from watchroster.clock import system_clock
-from watchroster.config import Settings
-from watchroster.db import Database
+from watchroster.core.clock import system_clock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 from watchroster.outbox.models import JobRun
 
 pytestmark = pytest.mark.slow

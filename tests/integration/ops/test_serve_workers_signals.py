@@ -27,7 +27,7 @@ from tests.integration.ops.processes import (
 from tests.integration.ops.test_serve_workers import Deployment, serve_env
 from tests.integration.outbox.processes import wait_for
 from tests.support.factories import add_schedule
-from watchroster.db import Database
+from watchroster.db.engine import Database
 
 pytestmark = pytest.mark.slow
 

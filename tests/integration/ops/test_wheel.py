@@ -24,8 +24,8 @@ import httpx
 import pytest
 
 from tests.support.server import free_port
-from watchroster import i18n
-from watchroster.migrate import head_revision
+from watchroster.core import i18n
+from watchroster.db.migrate import head_revision
 
 pytestmark = pytest.mark.slow
 

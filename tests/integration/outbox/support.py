@@ -9,9 +9,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.db import Database
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 from watchroster.outbox.dispatcher import Dispatcher
 from watchroster.outbox.models import OutboxMessage
 from watchroster.outbox.providers import CHANNEL_SMS, OutgoingMessage, ProviderSet

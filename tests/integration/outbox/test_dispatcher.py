@@ -12,9 +12,9 @@ from pydantic import SecretStr
 from pytest_httpserver import HTTPServer
 
 from tests.integration.outbox.support import PHONES, FakeProvider, dispatcher, queue, row, rows
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.db import Database
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 from watchroster.outbox import wakeup
 from watchroster.outbox.dispatcher import Dispatcher, backoff_seconds
 from watchroster.outbox.models import STATUS_EXPIRED, STATUS_FAILED, STATUS_PENDING, STATUS_SENT

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from tests.integration.outbox.processes import sends_per_id, wait_for
 from tests.integration.outbox.support import queue
 from watchroster.app import create_app
-from watchroster.clock import system_clock
-from watchroster.config import Settings
-from watchroster.db import Database
+from watchroster.core.clock import system_clock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 from watchroster.outbox import wakeup
 from watchroster.outbox.worker import start_embedded
 

@@ -7,12 +7,12 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.context import AppContext
-from watchroster.db import Database
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 from watchroster.outbox.jobs import JobRunner, PeriodicJob
 from watchroster.outbox.models import JobRun
+from watchroster.runtime.context import AppContext
 
 
 def per_minute(_context: AppContext, now: datetime) -> str:

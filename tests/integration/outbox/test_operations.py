@@ -14,9 +14,9 @@ from tests.integration.outbox.support import PHONES, queue, row
 from tests.support.auth import bearer, issue_token
 from tests.support.factories import add_user
 from watchroster.cli import app as cli_app
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.db import Database
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 from watchroster.outbox.models import (
     STATUS_EXPIRED,
     STATUS_FAILED,
@@ -146,7 +146,7 @@ def cli(cli_env: None) -> CliRunner:
 
 
 def test_cli_stats(cli: CliRunner, db: Database) -> None:
-    from watchroster.clock import system_clock
+    from watchroster.core.clock import system_clock
 
     ids = queue(db, system_clock() - timedelta(minutes=2), 2)
     set_status(db, ids[1], STATUS_FAILED)

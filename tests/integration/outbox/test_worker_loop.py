@@ -7,14 +7,14 @@ from datetime import datetime
 import pytest
 
 from tests.integration.outbox.support import FakeProvider, queue
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.context import AppContext
-from watchroster.db import Database
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 from watchroster.outbox import worker as worker_module
 from watchroster.outbox.jobs import JobRunner, PeriodicJob
 from watchroster.outbox.providers import ProviderSet
 from watchroster.outbox.worker import Worker
+from watchroster.runtime.context import AppContext
 
 
 def make_worker(

@@ -21,8 +21,8 @@ from tests.integration.outbox.processes import (
 )
 from tests.integration.outbox.support import queue, rows
 from tests.support import databases
-from watchroster.clock import system_clock
-from watchroster.db import Database
+from watchroster.core.clock import system_clock
+from watchroster.db.engine import Database
 from watchroster.outbox.models import STATUS_PENDING, STATUS_SENT
 
 pytestmark = pytest.mark.slow

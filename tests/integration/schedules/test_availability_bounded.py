@@ -18,7 +18,7 @@ from sqlalchemy import insert
 
 from tests.support.factories import add_booking, add_schedule, add_user
 from tests.support.server import running_server
-from watchroster.db import Database
+from watchroster.db.engine import Database
 from watchroster.schedules import availability, booked, router, slot_cache
 from watchroster.schedules.availability import SlotQuery, find_slots, open_slots_json
 from watchroster.schedules.models import Schedule

@@ -13,7 +13,7 @@ from sqlalchemy import insert, select, text
 
 from tests.support.factories import add_user
 from watchroster.bookings.models import Booking
-from watchroster.db import Database
+from watchroster.db.engine import Database
 from watchroster.schedules import booked
 from watchroster.schedules.availability import SlotQuery, find_slots, open_slots_json
 from watchroster.schedules.models import Schedule

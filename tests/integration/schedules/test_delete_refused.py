@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 
 from tests.integration.calls.support import add_member
 from tests.support.factories import add_booking, add_schedule, add_user
-from watchroster.clock import FrozenClock
-from watchroster.db import Base, Database
+from watchroster.core.clock import FrozenClock
+from watchroster.db.engine import Base, Database
 from watchroster.schedules.models import Schedule
 
 FRIDAY = "2025-05-02T18:00:00+02:00"  # the next shift: the clock is Thursday 1 May 10:00

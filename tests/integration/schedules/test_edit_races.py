@@ -22,9 +22,9 @@ from watchroster.bookings.create import create_booking
 from watchroster.bookings.models import Booking
 from watchroster.bookings.schedule_edit import edit_schedule
 from watchroster.bookings.schemas import BookingCreate
-from watchroster.clock import FrozenClock
-from watchroster.db import Database
-from watchroster.errors import AppError
+from watchroster.core.clock import FrozenClock
+from watchroster.core.errors import AppError
+from watchroster.db.engine import Database
 from watchroster.schedules.models import Schedule
 from watchroster.schedules.schemas import ScheduleUpdate
 

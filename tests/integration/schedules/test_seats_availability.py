@@ -14,9 +14,9 @@ from sqlalchemy import update
 from tests.support.auth import bearer, issue_token
 from tests.support.factories import add_booking, add_schedule, add_user
 from watchroster.bookings.models import Booking
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.db import Database
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 from watchroster.schedules.availability import SlotQuery, open_slots, open_slots_json
 from watchroster.schedules.models import Schedule
 from watchroster.schedules.slot_cache import SlotCache

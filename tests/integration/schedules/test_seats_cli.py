@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.support.factories import add_booking, add_schedule, add_user
-from watchroster.db import Database
+from watchroster.db.engine import Database
 from watchroster.schedules.cli import schedules_app
 from watchroster.schedules.models import Schedule
 

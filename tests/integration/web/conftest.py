@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from tests.integration.auth.helpers import last_code
 from tests.support.factories import add_schedule
 from watchroster.bookings.models import Booking
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.db import Database
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 from watchroster.outbox.models import OutboxMessage
 from watchroster.schedules.models import Schedule
 

@@ -18,9 +18,9 @@ from sqlalchemy import select
 from tests.integration.auth.helpers import client_with, last_code
 from tests.integration.web.conftest import SIPHO, THANDI, Site, csrf_token, second_browser
 from watchroster.auth.models import User
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.db import Database
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 from watchroster.web.sessions import login_url
 
 

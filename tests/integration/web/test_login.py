@@ -10,9 +10,9 @@ from pydantic import SecretStr
 
 from tests.integration.auth.helpers import client_with, last_code, otp_rows
 from tests.integration.web.conftest import THANDI, Site, csrf_token
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.db import Database
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 
 
 def _cookie_attributes(response_headers: list[str], name: str) -> dict[str, str]:

@@ -8,9 +8,9 @@ from datetime import date
 from sqlalchemy import select
 
 from tests.integration.web.conftest import THANDI, Site
-from watchroster import i18n
 from watchroster.auth.models import AuthSession, User
 from watchroster.bookings.models import Booking
+from watchroster.core import i18n
 
 
 def _translated(lang: str, text: str) -> str:

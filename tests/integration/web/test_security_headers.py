@@ -18,9 +18,9 @@ from pydantic import SecretStr
 
 from tests.integration.auth.helpers import client_with
 from tests.integration.web.conftest import Site, book_links
-from watchroster.clock import FrozenClock
-from watchroster.config import Settings
-from watchroster.db import Database
+from watchroster.core.clock import FrozenClock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
 from watchroster.web.render import TEMPLATES_DIR
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import watchroster.db
+import watchroster.db.engine
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("phone", sa.String(length=20), nullable=True),
         sa.Column("client_ip", sa.String(length=45), nullable=True),
-        sa.Column("created_at", watchroster.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", watchroster.db.engine.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("event_id", name=op.f("pk_auth_events")),
     )
     with op.batch_alter_table("auth_events", schema=None) as batch_op:
@@ -44,8 +44,8 @@ def upgrade() -> None:
         sa.Column("job_name", sa.String(length=64), nullable=False),
         sa.Column("run_key", sa.String(length=64), nullable=False),
         sa.Column("worker", sa.String(length=80), nullable=False),
-        sa.Column("started_at", watchroster.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", watchroster.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", watchroster.db.engine.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", watchroster.db.engine.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("job_run_id", name=op.f("pk_job_runs")),
         sa.UniqueConstraint("job_name", "run_key", name=op.f("uq_job_runs_job_name_run_key")),
     )
@@ -54,10 +54,10 @@ def upgrade() -> None:
         sa.Column("phone", sa.String(length=20), nullable=False),
         sa.Column("code_hash", sa.String(length=64), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=True),
-        sa.Column("created_at", watchroster.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", watchroster.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", watchroster.db.engine.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", watchroster.db.engine.UTCDateTime(timezone=True), nullable=False),
         sa.Column("failed_attempts", sa.Integer(), nullable=False),
-        sa.Column("used_at", watchroster.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("used_at", watchroster.db.engine.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("phone", name=op.f("pk_login_codes")),
     )
     op.create_table(
@@ -70,13 +70,15 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("dedupe_key", sa.String(length=200), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", watchroster.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "next_attempt_at", watchroster.db.engine.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("claimed_until", watchroster.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("claimed_until", watchroster.db.engine.UTCDateTime(timezone=True), nullable=True),
         sa.Column("claimed_by", sa.String(length=80), nullable=True),
-        sa.Column("expires_at", watchroster.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", watchroster.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", watchroster.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("expires_at", watchroster.db.engine.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", watchroster.db.engine.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", watchroster.db.engine.UTCDateTime(timezone=True), nullable=True),
         sa.Column("provider_message_id", sa.String(length=120), nullable=True),
         sa.PrimaryKeyConstraint("outbox_id", name=op.f("pk_outbox")),
         sa.UniqueConstraint("dedupe_key", name=op.f("uq_outbox_dedupe_key")),
@@ -101,8 +103,8 @@ def upgrade() -> None:
         sa.Column("end_date", sa.Date(), nullable=True),
         sa.Column("duration_minutes", sa.Integer(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", watchroster.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", watchroster.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", watchroster.db.engine.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", watchroster.db.engine.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "duration_minutes > 0 AND duration_minutes <= 1440", name=op.f("ck_schedules_duration")
         ),
@@ -121,8 +123,8 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("channel", sa.String(length=16), nullable=False),
         sa.Column("reminders", sa.Boolean(), nullable=False),
-        sa.Column("created_at", watchroster.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("erased_at", watchroster.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", watchroster.db.engine.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("erased_at", watchroster.db.engine.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_users")),
         sa.UniqueConstraint("phone", name=op.f("uq_users_phone")),
     )
@@ -131,9 +133,9 @@ def upgrade() -> None:
         sa.Column("session_id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", watchroster.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", watchroster.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("revoked_at", watchroster.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", watchroster.db.engine.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", watchroster.db.engine.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", watchroster.db.engine.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.user_id"], name=op.f("fk_auth_sessions_user_id_users")
         ),
@@ -148,18 +150,20 @@ def upgrade() -> None:
         sa.Column("booking_id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("schedule_id", sa.Integer(), nullable=False),
-        sa.Column("shift_start", watchroster.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("shift_end", watchroster.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("shift_start", watchroster.db.engine.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("shift_end", watchroster.db.engine.UTCDateTime(timezone=True), nullable=False),
         sa.Column("buddy_user_id", sa.Integer(), nullable=True),
         sa.Column("buddy_name", sa.String(length=100), nullable=True),
         sa.Column("buddy_phone", sa.String(length=20), nullable=True),
         sa.Column("attended", sa.Boolean(), nullable=False),
         sa.Column("buddy_attended", sa.Boolean(), nullable=True),
         sa.Column(
-            "attendance_recorded_at", watchroster.db.UTCDateTime(timezone=True), nullable=True
+            "attendance_recorded_at",
+            watchroster.db.engine.UTCDateTime(timezone=True),
+            nullable=True,
         ),
-        sa.Column("canceled_at", watchroster.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", watchroster.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("canceled_at", watchroster.db.engine.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", watchroster.db.engine.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["buddy_user_id"], ["users.user_id"], name=op.f("fk_bookings_buddy_user_id_users")
         ),
@@ -194,7 +198,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("severity", sa.Integer(), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
-        sa.Column("created_at", watchroster.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", watchroster.db.engine.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint("severity BETWEEN 0 AND 2", name=op.f("ck_reports_severity")),
         sa.ForeignKeyConstraint(
             ["booking_id"], ["bookings.booking_id"], name=op.f("fk_reports_booking_id_bookings")

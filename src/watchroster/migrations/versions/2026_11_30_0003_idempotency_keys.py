@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import watchroster.db
+import watchroster.db.engine
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -28,7 +28,7 @@ def upgrade() -> None:
         sa.Column("fingerprint", sa.String(length=64), nullable=False),
         sa.Column("status_code", sa.Integer(), nullable=False),
         sa.Column("response_body", sa.Text(), nullable=False),
-        sa.Column("created_at", watchroster.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", watchroster.db.engine.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.user_id"], name=op.f("fk_idempotency_keys_user_id_users")
         ),

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import watchroster.db
+import watchroster.db.engine
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -35,7 +35,7 @@ def upgrade() -> None:
     check = sa.CheckConstraint(_CHECK_IN, name=op.f("ck_schedules_check_in"))
     op.add_column("schedules", sa.Column("check_in_minutes", sa.Integer(), check, nullable=True))
     for name in ("safe_at", "overdue_alerted_at"):
-        instant = watchroster.db.UTCDateTime(timezone=True)
+        instant = watchroster.db.engine.UTCDateTime(timezone=True)
         op.add_column("bookings", sa.Column(name, instant, nullable=True))
     op.add_column("bookings", sa.Column("safe_by", sa.Integer(), nullable=True))
 

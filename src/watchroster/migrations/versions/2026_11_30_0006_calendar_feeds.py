@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import watchroster.db
+import watchroster.db.engine
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("seed", sa.String(length=64), nullable=False),
-        sa.Column("created_at", watchroster.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", watchroster.db.engine.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.user_id"], name=op.f("fk_calendar_tokens_user_id_users")
         ),
@@ -39,7 +39,7 @@ def upgrade() -> None:
     )
     op.add_column(
         "bookings",
-        sa.Column("changed_at", watchroster.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("changed_at", watchroster.db.engine.UTCDateTime(timezone=True), nullable=True),
     )
 
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import watchroster.db
+import watchroster.db.engine
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -26,7 +26,7 @@ def _configured_country() -> str:
     """WATCHROSTER_HOLIDAY_COUNTRY for the existing schedules (they skip nothing until a
     coordinator says so, but then they should name the group's country, not a guess)."""
     try:
-        from watchroster.config import get_settings
+        from watchroster.core.config import get_settings
 
         return get_settings().holiday_country
     except Exception:  # a migration run without valid settings keeps the default
@@ -60,10 +60,10 @@ def upgrade() -> None:
         "schedule_exceptions",
         sa.Column("exception_id", sa.Integer(), nullable=False),
         sa.Column("schedule_id", sa.Integer(), nullable=False),
-        sa.Column("shift_start", watchroster.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("shift_start", watchroster.db.engine.UTCDateTime(timezone=True), nullable=False),
         sa.Column("reason", sa.String(length=300), nullable=False),
         sa.Column("created_by_user_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", watchroster.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", watchroster.db.engine.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["created_by_user_id"],
             ["users.user_id"],

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import watchroster.db
+import watchroster.db.engine
 
 revision: str = "0008"
 down_revision: str | None = "0007"
@@ -28,13 +28,17 @@ def upgrade() -> None:
     op.add_column(
         "bookings",
         sa.Column(
-            "attendance_reminded_at", watchroster.db.UTCDateTime(timezone=True), nullable=True
+            "attendance_reminded_at",
+            watchroster.db.engine.UTCDateTime(timezone=True),
+            nullable=True,
         ),
     )
     # A foreign key: SQLite needs the batch (copy-and-move) form; `reports` has plain indexes.
     with op.batch_alter_table("reports", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column("reviewed_at", watchroster.db.UTCDateTime(timezone=True), nullable=True)
+            sa.Column(
+                "reviewed_at", watchroster.db.engine.UTCDateTime(timezone=True), nullable=True
+            )
         )
         batch_op.add_column(sa.Column("reviewed_by_user_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("review_note", sa.Text(), nullable=True))

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import watchroster.db
+import watchroster.db.engine
 
 revision: str = "0009"
 down_revision: str | None = "0008"
@@ -30,10 +30,10 @@ def upgrade() -> None:
         "volunteer_calls",
         sa.Column("call_id", sa.Integer(), nullable=False),
         sa.Column("schedule_id", sa.Integer(), nullable=False),
-        sa.Column("shift_start", watchroster.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("shift_end", watchroster.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("shift_start", watchroster.db.engine.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("shift_end", watchroster.db.engine.UTCDateTime(timezone=True), nullable=False),
         sa.Column("asked_by", sa.Integer(), nullable=True),
-        sa.Column("asked_at", watchroster.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("asked_at", watchroster.db.engine.UTCDateTime(timezone=True), nullable=False),
         sa.Column("recipients", sa.Integer(), nullable=False),
         sa.Column("skipped_capped", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from watchroster.config import Settings
-from watchroster.logs import mask_phone
+from watchroster.core.config import Settings
+from watchroster.core.logs import mask_phone
 from watchroster.outbox.providers.base import (
     CHANNEL_SMS,
     CHANNEL_WHATSAPP,

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from watchroster.logs import mask_phone
+from watchroster.core.logs import mask_phone
 
 CHANNEL_SMS = "sms"
 CHANNEL_WHATSAPP = "whatsapp"

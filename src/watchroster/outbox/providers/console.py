@@ -6,7 +6,7 @@ import json
 import sys
 from typing import TextIO
 
-from watchroster.logs import mask_phones
+from watchroster.core.logs import mask_phones
 from watchroster.outbox.providers.base import CHANNEL_SMS, OutgoingMessage
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from watchroster.logs import mask_phone
+from watchroster.core.logs import mask_phone
 from watchroster.outbox.providers.base import (
     CHANNEL_SMS,
     OutgoingMessage,

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from watchroster.logs import mask_phone
+from watchroster.core.logs import mask_phone
 from watchroster.outbox.providers.base import (
     CHANNEL_WHATSAPP,
     OutgoingMessage,

@@ -13,13 +13,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from watchroster import i18n
 from watchroster.attendance import chart, export, service
-from watchroster.context import AppContext
-from watchroster.csvexport import download
-from watchroster.deps import context_of
-from watchroster.errors import ValidationFailed
-from watchroster.i18n import N_
+from watchroster.core import i18n
+from watchroster.core.csvexport import download
+from watchroster.core.errors import ValidationFailed
+from watchroster.core.i18n import N_
+from watchroster.http.deps import context_of
+from watchroster.runtime.context import AppContext
 from watchroster.web.admin.access import admin_user
 from watchroster.web.render import error_page, language_of, render
 

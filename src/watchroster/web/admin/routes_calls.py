@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from watchroster import i18n
 from watchroster.calls import service
-from watchroster.context import AppContext
-from watchroster.deps import context_of
-from watchroster.errors import AppError, BadRequest, Conflict, NotFound
-from watchroster.timefmt import parse_instant
+from watchroster.core import i18n
+from watchroster.core.errors import AppError, BadRequest, Conflict, NotFound
+from watchroster.core.timefmt import parse_instant
+from watchroster.http.deps import context_of
+from watchroster.runtime.context import AppContext
 from watchroster.web import csrf
 from watchroster.web.admin.access import admin_user
 from watchroster.web.forms import field, parse_id, safe_next

@@ -21,20 +21,20 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from watchroster import i18n
 from watchroster.auth.deps import Principal
 from watchroster.auth.models import User
 from watchroster.bookings import shift_cancel
 from watchroster.bookings.buddies import BuddyRules
-from watchroster.context import AppContext
-from watchroster.deps import context_of
-from watchroster.errors import AppError, NotFound
+from watchroster.core import i18n
+from watchroster.core.errors import AppError, NotFound
+from watchroster.core.timefmt import parse_instant, to_rfc3339
+from watchroster.http.deps import context_of
+from watchroster.runtime.context import AppContext
 from watchroster.schedules import availability, exclusions
 from watchroster.schedules.exception_schemas import ExceptionCreate
 from watchroster.schedules.models import Schedule, ScheduleException
 from watchroster.schedules.recurrence import occurrences
 from watchroster.schedules.service import get_schedule
-from watchroster.timefmt import parse_instant, to_rfc3339
 from watchroster.web import csrf
 from watchroster.web.admin.access import admin_user
 from watchroster.web.forms import field, parse_id, query_number

@@ -18,14 +18,14 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from starlette.datastructures import FormData
 
-from watchroster import i18n
 from watchroster.auth.deps import Principal
 from watchroster.bookings.schemas import first_name, shown_buddy_name
-from watchroster.context import AppContext
-from watchroster.csvexport import download
-from watchroster.deps import context_of
-from watchroster.errors import Conflict, NotFound, ValidationFailed
+from watchroster.core import i18n
+from watchroster.core.csvexport import download
+from watchroster.core.errors import Conflict, NotFound, ValidationFailed
+from watchroster.http.deps import context_of
 from watchroster.incidents import export, service
+from watchroster.runtime.context import AppContext
 from watchroster.schedules.models import Schedule
 from watchroster.web import csrf
 from watchroster.web.admin.access import admin_user

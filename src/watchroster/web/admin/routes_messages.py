@@ -10,15 +10,15 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from watchroster import i18n
-from watchroster.context import AppContext
-from watchroster.deps import context_of
-from watchroster.errors import Conflict, NotFound
-from watchroster.i18n import N_
+from watchroster.core import i18n
+from watchroster.core.errors import Conflict, NotFound
+from watchroster.core.i18n import N_
+from watchroster.core.phones import masked_phone
+from watchroster.http.deps import context_of
 from watchroster.outbox import operations
 from watchroster.outbox.models import STATUS_EXPIRED, STATUS_FAILED, STATUSES
 from watchroster.outbox.stats import outbox_stats
-from watchroster.phones import masked_phone
+from watchroster.runtime.context import AppContext
 from watchroster.web import csrf
 from watchroster.web.admin.access import admin_user
 from watchroster.web.forms import BadNumber, parse_id, query_number

@@ -11,16 +11,16 @@ import phonenumbers
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from watchroster import i18n
 from watchroster.auth import service as auth_service
 from watchroster.auth.deps import Principal
 from watchroster.auth.models import ROLE_ADMIN, ROLE_VOLUNTEER
 from watchroster.auth.schemas import UserPatch
-from watchroster.context import AppContext
-from watchroster.deps import context_of
-from watchroster.errors import Conflict, NotFound
-from watchroster.i18n import N_
+from watchroster.core import i18n
+from watchroster.core.errors import Conflict, NotFound
+from watchroster.core.i18n import N_
+from watchroster.http.deps import context_of
 from watchroster.people import service
+from watchroster.runtime.context import AppContext
 from watchroster.web import csrf
 from watchroster.web.admin.access import admin_user
 from watchroster.web.forms import field, parse_id

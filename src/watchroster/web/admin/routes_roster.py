@@ -11,13 +11,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from watchroster import i18n
 from watchroster.bookings import home_safe
-from watchroster.context import AppContext
-from watchroster.deps import context_of
-from watchroster.errors import ValidationFailed
+from watchroster.core import i18n
+from watchroster.core.errors import ValidationFailed
+from watchroster.core.timefmt import parse_day
+from watchroster.http.deps import context_of
 from watchroster.roster import export, service
-from watchroster.timefmt import parse_day
+from watchroster.runtime.context import AppContext
 from watchroster.web.admin import routes_calls
 from watchroster.web.admin.access import admin_user
 from watchroster.web.render import error_page, language_of, render

@@ -9,13 +9,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from watchroster import i18n
 from watchroster.bookings import schedule_edit
 from watchroster.bookings.buddies import BuddyRules
-from watchroster.context import AppContext
-from watchroster.deps import context_of
-from watchroster.errors import Conflict, NotFound
-from watchroster.i18n import N_
+from watchroster.core import i18n
+from watchroster.core.errors import Conflict, NotFound
+from watchroster.core.i18n import N_
+from watchroster.http.deps import context_of
+from watchroster.runtime.context import AppContext
 from watchroster.schedules import describe, edits, preview, service
 from watchroster.schedules.drafts import ScheduleDraft
 from watchroster.schedules.models import Schedule

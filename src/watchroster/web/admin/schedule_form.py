@@ -13,8 +13,8 @@ from typing import Any
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from watchroster import i18n
-from watchroster.errors import ValidationFailed
+from watchroster.core import i18n
+from watchroster.core.errors import ValidationFailed
 from watchroster.schedules import describe
 from watchroster.schedules.drafts import ScheduleDraft
 from watchroster.schedules.models import Schedule

@@ -51,14 +51,14 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 # The API's `language` field and the catalogues both come from this one list (re-exported).
-from watchroster.languages import LANGUAGE_NAMES as LANGUAGE_NAMES
-from watchroster.languages import SOURCE_LANGUAGE as SOURCE_LANGUAGE
-from watchroster.languages import SUPPORTED_LANGUAGES as SUPPORTED_LANGUAGES
-from watchroster.languages import Language as Language
+from watchroster.core.languages import LANGUAGE_NAMES as LANGUAGE_NAMES
+from watchroster.core.languages import SOURCE_LANGUAGE as SOURCE_LANGUAGE
+from watchroster.core.languages import SUPPORTED_LANGUAGES as SUPPORTED_LANGUAGES
+from watchroster.core.languages import Language as Language
 
-log = logging.getLogger("watchroster.i18n")
+log = logging.getLogger("watchroster.core.i18n")
 
-LOCALES_DIR: Final = Path(__file__).parent / "locales"
+LOCALES_DIR: Final = Path(__file__).parent.parent / "locales"
 DOMAIN: Final = "messages"
 
 _DAY_PATTERN = "EEEE d MMMM"  # Friday 5 December

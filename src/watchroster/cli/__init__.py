@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 import typer
 
 from watchroster.auth.cli import users_app
-from watchroster.backup import backup_command, restore_command
+from watchroster.db.backup import backup_command, restore_command
 from watchroster.outbox.cli import outbox_app, worker_command
 from watchroster.schedules.cli import schedules_app
 
 if TYPE_CHECKING:
-    from watchroster.config import Settings
-    from watchroster.db import Database
+    from watchroster.core.config import Settings
+    from watchroster.db.engine import Database
 
 app = typer.Typer(
     help="watchroster: volunteer rosters for community watch groups.", no_args_is_help=True
@@ -49,8 +49,8 @@ def _start(context: typer.Context) -> None:
 
 
 def _database() -> Database:
-    from watchroster.config import get_settings
-    from watchroster.db import Database
+    from watchroster.core.config import get_settings
+    from watchroster.db.engine import Database
 
     return Database(get_settings().database_url)
 
@@ -58,7 +58,7 @@ def _database() -> Database:
 @app.command()
 def migrate() -> None:
     """Create or upgrade the database schema to the latest version."""
-    from watchroster import migrate as migrations
+    from watchroster.db import migrate as migrations
 
     db = _database()
     migrations.upgrade(db.engine)
@@ -69,9 +69,9 @@ def migrate() -> None:
 @app.command()
 def demo() -> None:
     """Load the demo roster (idempotent: running it twice adds nothing twice)."""
-    from watchroster.clock import system_clock
-    from watchroster.config import get_settings
-    from watchroster.demo import load_demo
+    from watchroster.cli.demo import load_demo
+    from watchroster.core.clock import system_clock
+    from watchroster.core.config import get_settings
 
     settings = get_settings()
     db = _database()
@@ -98,8 +98,8 @@ def serve(
     ),
 ) -> None:
     """Serve the HTTP API (with the message dispatcher and jobs unless --no-worker)."""
-    from watchroster import serving
-    from watchroster.config import get_settings
+    from watchroster.cli import serving
+    from watchroster.core.config import get_settings
 
     settings = get_settings()
     count = serving.worker_count(settings, workers)
@@ -116,7 +116,7 @@ def serve(
 
 def _prepare_long_run(settings: Settings) -> None:
     """Logging, and the periodic jobs the features define."""
-    from watchroster.logs import configure_logging
+    from watchroster.core.logs import configure_logging
 
     configure_logging(settings.log_level, settings.log_format)
     _install_feature_jobs()
@@ -125,8 +125,8 @@ def _prepare_long_run(settings: Settings) -> None:
 def _install_feature_jobs() -> None:
     """Hand the features' periodic jobs to the outbox's job runner (gathering them imports
     every feature, ~0.2 s: only `serve` and `worker` need them)."""
+    from watchroster.cli.periodic import periodic_jobs
     from watchroster.outbox.jobs import install_jobs
-    from watchroster.periodic import periodic_jobs
 
     install_jobs(periodic_jobs())
 
@@ -137,7 +137,7 @@ def main() -> None:
     except Exception as exc:
         # Imported here, not at the top (`--help` needs no settings): a SettingsError can only
         # come from a command that already imported the settings module.
-        from watchroster.config import SettingsError
+        from watchroster.core.config import SettingsError
 
         if not isinstance(exc, SettingsError):
             raise

@@ -15,9 +15,9 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from watchroster import settings_values as values
-from watchroster.languages import Language
-from watchroster.timefmt import check_zone
+from watchroster.core import settings_values as values
+from watchroster.core.languages import Language
+from watchroster.core.timefmt import check_zone
 
 DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production"  # noqa: S105 - refused in production
 

@@ -154,7 +154,7 @@ def _unreadable(path: Path, error: sqlite3.DatabaseError) -> str:
 
 
 def _known_revision(path: Path, revisions: list[str], tables: set[str]) -> str:
-    from watchroster.migrate import revision_chain
+    from watchroster.db.migrate import revision_chain
 
     if not revisions:
         raise BackupError(f"{path} is not a watchroster database: it has no migration revision")
@@ -187,7 +187,7 @@ def _fsync(path: Path) -> None:
 
 
 def _sqlite_or_exit(tool: str) -> Path:
-    from watchroster.config import get_settings
+    from watchroster.core.config import get_settings
 
     database = sqlite_path(get_settings().database_url)
     if database is None:
@@ -217,7 +217,7 @@ def restore_command(
     file: Path = typer.Argument(..., help="A file written by `watchroster backup`."),
 ) -> None:
     """Replace the SQLite database by FILE; refuses while serve or worker runs; keeps the old."""
-    from watchroster.migrate import head_revision
+    from watchroster.db.migrate import head_revision
 
     database = _sqlite_or_exit("pg_restore (e.g. pg_restore --clean -d DATABASE FILE)")
     head = head_revision()

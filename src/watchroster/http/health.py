@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
-from watchroster import migrate
-from watchroster.deps import ClockDep, DbDep
-from watchroster.outbox.stats import outbox_stats
+from watchroster.db import migrate
+from watchroster.http.deps import ClockDep, DbDep
 
 router = APIRouter(tags=["health"])
+# A feature's figures for /readyz's details, e.g. the outbox counts (handed in by `app`).
+ReadyDetail = Callable[[Session, datetime], dict[str, Any]]
 
 
 @router.get("/healthz")
@@ -23,8 +27,9 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", responses={503: {"description": "database unreachable or not migrated"}})
-def readyz(db: DbDep, clock: ClockDep) -> Any:
-    """The database answers and carries the latest migration; details include outbox counts."""
+def readyz(request: Request, db: DbDep, clock: ClockDep) -> Any:
+    """The database answers and carries the latest migration; details include what the features
+    hand in (`app.state.ready_details`: the outbox counts), so this layer imports no feature."""
     details: dict[str, Any] = {"database": db.engine.dialect.name}
     try:
         with db.read() as session:
@@ -42,10 +47,12 @@ def readyz(db: DbDep, clock: ClockDep) -> Any:
             status_code=503,
             content={"error": "database not migrated", "code": "not_ready", "details": details},
         )
-    try:
-        with db.read() as session:
-            details["outbox"] = outbox_stats(session, clock()).as_dict()
-    except SQLAlchemyError as exc:
-        # Counts are information, not readiness: a failed count does not take the API out.
-        details["outbox"] = {"error": type(exc).__name__}
+    readers: dict[str, ReadyDetail] = getattr(request.app.state, "ready_details", {})
+    for name, read in readers.items():
+        try:
+            with db.read() as session:
+                details[name] = read(session, clock())
+        except SQLAlchemyError as exc:
+            # Counts are information, not readiness: a failed count does not take the API out.
+            details[name] = {"error": type(exc).__name__}
     return {"status": "ready", "details": details}

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from watchroster.db import Base, UTCDateTime, utcnow
+from watchroster.db.engine import Base, UTCDateTime, utcnow
 
 _OVERLAP_COLUMNS = ("shift_start", "shift_end", "canceled_at")
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from watchroster import migrate
-from watchroster.backup import hold_in_use_lock
-from watchroster.config import Settings, UnsafeSettingsError
-from watchroster.db import Database
+from watchroster.core.config import Settings, UnsafeSettingsError
+from watchroster.db import migrate
+from watchroster.db.backup import hold_in_use_lock
+from watchroster.db.engine import Database
 
 
 def open_ready_database(settings: Settings) -> Database:

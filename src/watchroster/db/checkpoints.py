@@ -17,10 +17,10 @@ from collections.abc import Callable
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from watchroster.background import start_thread
-from watchroster.db import Database
+from watchroster.core.background import start_thread
+from watchroster.db.engine import Database
 
-log = logging.getLogger("watchroster.checkpoints")
+log = logging.getLogger("watchroster.db.checkpoints")
 
 CHECKPOINT_INTERVAL_SECONDS = 1.0
 

@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 if TYPE_CHECKING:
     from alembic.config import Config
 
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).parent.parent / "migrations"
 VERSIONS_DIR = MIGRATIONS_DIR / "versions"
 
 # The two header lines every revision file has (Alembic's template, kept by this project).

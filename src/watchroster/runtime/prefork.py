@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import FrameType
 
-log = logging.getLogger("watchroster.prefork")
+log = logging.getLogger("watchroster.runtime.prefork")
 
 MAX_QUICK_DEATHS = 5
 QUICK_DEATH_SECONDS = 10.0

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from fastapi import Request
 
-from watchroster.settings_values import IPNetwork, parse_networks
+from watchroster.core.settings_values import IPNetwork, parse_networks
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from watchroster.clock import Clock, system_clock
-from watchroster.config import Settings
-from watchroster.db import Database
-from watchroster.groupcommit import GroupCommit
+from watchroster.core.clock import Clock, system_clock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
+from watchroster.db.groupcommit import GroupCommit
 
 
 @dataclass

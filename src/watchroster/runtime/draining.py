@@ -33,7 +33,7 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-log = logging.getLogger("watchroster.serving")
+log = logging.getLogger("watchroster.cli.serving")
 
 ACCEPT_GRACE_SECONDS = 0.5
 IDLE_SECONDS = 1.0

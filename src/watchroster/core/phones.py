@@ -6,8 +6,8 @@ import functools
 
 import phonenumbers
 
-from watchroster.errors import ValidationFailed
-from watchroster.logs import mask_phone
+from watchroster.core.errors import ValidationFailed
+from watchroster.core.logs import mask_phone
 
 _ACCEPTED_TYPES = {
     phonenumbers.PhoneNumberType.MOBILE,

@@ -22,7 +22,7 @@ from pydantic import (
 )
 from pydantic_core import CoreSchema
 
-from watchroster.timefmt import BOUND_PATTERN, check_day, is_date_text
+from watchroster.core.timefmt import BOUND_PATTERN, check_day, is_date_text
 
 # Ids are 32-bit integer columns: PostgreSQL overflows above this, SQLite above 2**63 - 1.
 MAX_ID = 2**31 - 1

@@ -39,9 +39,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from watchroster.context import AppContext
+    from watchroster.runtime.context import AppContext
 
-log = logging.getLogger("watchroster.metrics")
+log = logging.getLogger("watchroster.http.metrics")
 
 METRICS_PATH = "/metrics"
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -77,11 +77,6 @@ LOGIN_CODES_REFUSED = Counter(
     "watchroster_login_codes_refused_total",
     "Login code requests refused, by reason (rate_limited, region, deactivated).",
     ["reason"],
-)
-GROUP_COMMIT_BATCH = Histogram(
-    "watchroster_group_commit_batch_size",
-    "Bookings sharing one SQLite commit.",
-    buckets=(1, 2, 4, 8, 16, 32, 64),
 )
 JOB_RUNS = Counter(
     "watchroster_job_runs_total",

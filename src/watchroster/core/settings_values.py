@@ -18,8 +18,8 @@ from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from watchroster.errors import AppError
-from watchroster.phones import normalise_phone
+from watchroster.core.errors import AppError
+from watchroster.core.phones import normalise_phone
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 

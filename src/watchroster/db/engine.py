@@ -55,8 +55,8 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 from starlette.concurrency import run_in_threadpool
 
-from watchroster.rawsql import RawTransaction, decode_instant, encode_instant
-from watchroster.writelock import ProcessWriteLock, write_lock_path
+from watchroster.db.rawsql import RawTransaction, decode_instant, encode_instant
+from watchroster.db.writelock import ProcessWriteLock, write_lock_path
 
 T = TypeVar("T")
 
@@ -68,7 +68,7 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-log = logging.getLogger("watchroster.db")
+log = logging.getLogger("watchroster.db.engine")
 AfterCommit = Callable[[], None]
 # In `session.info`: the session's after-commit callbacks, each with the savepoint (None for the
 # transaction itself) it was registered in.

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from watchroster.config import Settings
+from watchroster.core.config import Settings
 
 _COMMON = (
     "default-src 'self'",

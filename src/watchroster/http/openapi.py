@@ -54,7 +54,7 @@ _SECURITY_SCHEMES = {
 }
 _UNAUTHORIZED = "Missing, malformed, expired or revoked bearer token"
 
-ASSETS_DIR = Path(__file__).parent / "static_docs"
+ASSETS_DIR = Path(__file__).parent.parent / "static_docs"
 ASSETS_PATH = "/docs/assets"
 # The only files served (no path from the request reaches the file system).
 _ASSET_TYPES = {

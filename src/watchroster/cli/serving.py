@@ -35,14 +35,14 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from watchroster.config import MAX_WORKERS, Settings
-from watchroster.db import is_memory_url
+from watchroster.core.config import MAX_WORKERS, Settings
+from watchroster.db.engine import is_memory_url
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from watchroster.context import AppContext
     from watchroster.outbox.wakeup import ProcessBell
+    from watchroster.runtime.context import AppContext
 
 # prometheus-client's own variable (`metrics.MULTIPROC_ENV`; that module imports the library).
 _MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -58,7 +58,7 @@ UVICORN_OPTIONS: dict[str, Any] = {
     "log_config": None,
     "timeout_graceful_shutdown": HTTP_GRACE_SECONDS,
     # uvicorn would believe X-Forwarded-For from 127.0.0.1 by default, so any local process (or a
-    # server behind nothing) could pick its client address; `watchroster.client_ip` alone
+    # server behind nothing) could pick its client address; `watchroster.http.client_ip` alone
     # decides, from WATCHROSTER_TRUSTED_PROXIES.
     "proxy_headers": False,
     # asyncio's own loop, not uvloop: measured under load (64 clients booking), uvloop took one
@@ -106,10 +106,10 @@ def shared_metrics_directory() -> Iterator[None]:
 
 def serve_one(settings: Settings, host: str, port: int, *, embedded_worker: bool) -> None:
     """Everything in this process (the API and, unless told not to, the worker thread)."""
-    from watchroster import draining
     from watchroster.app import create_app
     from watchroster.outbox.worker import start_embedded
-    from watchroster.startup import open_ready_database
+    from watchroster.runtime import draining
+    from watchroster.runtime.startup import open_ready_database
 
     db = open_ready_database(settings)
     background = start_embedded if embedded_worker else None
@@ -126,8 +126,8 @@ def serve_many(
     supervised until SIGTERM; returns the exit status."""
     from watchroster.app import create_app
     from watchroster.outbox.wakeup import ProcessBell
-    from watchroster.prefork import ChildSpec, Supervisor
-    from watchroster.startup import open_ready_database
+    from watchroster.runtime.prefork import ChildSpec, Supervisor
+    from watchroster.runtime.startup import open_ready_database
 
     db = open_ready_database(settings)
     # The worker process checkpoints, or without one the first HTTP process (`_http_process`).
@@ -229,8 +229,8 @@ def _http_process(
 ) -> int:
     """One HTTP process: uvicorn on its own SO_REUSEPORT socket (asyncio listens on it),
     stopped by SIGTERM without dropping a connection (`draining`)."""
-    from watchroster import draining
-    from watchroster.checkpoints import start_checkpoints
+    from watchroster.db.checkpoints import start_checkpoints
+    from watchroster.runtime import draining
 
     if bell is not None:
         bell.ring_from_commits()
@@ -252,7 +252,7 @@ def _http_process(
 
 def _worker_process(context: AppContext, bell: ProcessBell) -> int:
     """The dispatcher and jobs (and SQLite's checkpoints) until the supervisor's SIGTERM."""
-    from watchroster.checkpoints import start_checkpoints
+    from watchroster.db.checkpoints import start_checkpoints
     from watchroster.outbox import wakeup
     from watchroster.outbox.worker import StopSignal, Worker, run_foreground
 

@@ -10,10 +10,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from watchroster.clock import Clock
-from watchroster.config import Settings
-from watchroster.context import AppContext
-from watchroster.db import Database
+from watchroster.core.clock import Clock
+from watchroster.core.config import Settings
+from watchroster.db.engine import Database
+from watchroster.runtime.context import AppContext
 
 
 def context_of(request: Request) -> AppContext:

@@ -17,8 +17,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from watchroster.client_ip import client_ip
-from watchroster.logs import REQUEST_ID, escape_control
+from watchroster.core.logs import REQUEST_ID, escape_control
+from watchroster.http.client_ip import client_ip
 
 log = logging.getLogger("watchroster.http")
 # The access line's status when the app raised before answering: the server then sends a 500.
