@@ -193,7 +193,7 @@ def _write_from_another_thread(db: Database) -> bool:
     return done.wait(timeout=5)
 
 
-def test_run_write_lends_its_lock_to_the_work_and_refuses_nesting_inside_it(
+def test_offload_write_lends_its_lock_to_the_work_and_refuses_nesting_inside_it(
     db: Database,
 ) -> None:
     def two_scopes_in_turn() -> int:
@@ -206,8 +206,31 @@ def test_run_write_lends_its_lock_to_the_work_and_refuses_nesting_inside_it(
         with db.write(), db.raw_write():
             pass
 
-    assert asyncio.run(db.run_write(two_scopes_in_turn)) == 2
+    assert asyncio.run(db.offload_write(two_scopes_in_turn)) == 2
     with pytest.raises(NestedWrite):
-        asyncio.run(db.run_write(nested))
+        asyncio.run(db.offload_write(nested))
     assert _write_from_another_thread(db)  # neither run left the lock taken
     assert _count(db) == 3
+
+
+def test_run_write_and_run_read_hand_the_work_its_own_transaction(db: Database) -> None:
+    """The async helpers open the scope: the work gets the session, a normal return commits,
+    an exception rolls back, and a read's session is not a write scope."""
+
+    def add(session: Session, recipient: str) -> str:
+        _add(session, recipient)
+        return recipient
+
+    def add_then_fail(session: Session) -> None:
+        _add(session, "+27820000009")
+        session.flush()
+        raise RuntimeError("refused after the insert")
+
+    def count(session: Session) -> int:
+        return session.scalar(select(func.count()).select_from(OutboxMessage)) or 0
+
+    assert asyncio.run(db.run_write(add, "+27820000001")) == "+27820000001"
+    with pytest.raises(RuntimeError):
+        asyncio.run(db.run_write(add_then_fail))
+    assert asyncio.run(db.run_read(count)) == 1  # committed once, the failure rolled back
+    assert _write_from_another_thread(db)  # no lock left taken

@@ -8,10 +8,16 @@ from typing import Any
 
 from watchroster.auth.models import User
 from watchroster.bookings.models import Booking
+from watchroster.core.config import Settings
+from watchroster.core.rules import Rules
 from watchroster.db.engine import Database
 from watchroster.schedules.models import Schedule
 from watchroster.schedules.schemas import ScheduleCreate
 from watchroster.schedules.service import create_schedule
+
+# The rules a server started with the default settings runs with (`AppContext.rules`), for tests
+# that call a use case directly.
+TEST_RULES = Rules.of(Settings(_env_file=None))
 
 
 def add_schedule(

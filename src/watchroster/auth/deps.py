@@ -106,8 +106,8 @@ def _principal(context: AppContext, token_hash: str) -> Principal:
 
 
 async def authenticate(request: Request, context: ContextDep) -> Principal:
-    """The caller behind the bearer token, or 401 (see `Database.run_read` for why async)."""
-    return await context.db.run_read(_principal, context, token_hash_of(request, context))
+    """The caller behind the bearer token, or 401 (see `Database.offload_read` for why async)."""
+    return await context.db.offload_read(_principal, context, token_hash_of(request, context))
 
 
 async def bearer_token_hash(request: Request, context: ContextDep) -> str:

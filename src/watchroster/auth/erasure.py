@@ -15,8 +15,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-# (session, user_id, phone or None, now)
-ErasureHook = Callable[[Session, int, str | None, datetime], None]
+from watchroster.core.rules import Rules
+
+# (session, user_id, phone or None, now, the context's rules: cancelling tells buddies)
+ErasureHook = Callable[[Session, int, str | None, datetime, Rules], None]
 
 _hooks: list[ErasureHook] = []
 
@@ -27,6 +29,8 @@ def on_account_erased(hook: ErasureHook) -> None:
         _hooks.append(hook)
 
 
-def run_hooks(session: Session, user_id: int, phone: str | None, now: datetime) -> None:
+def run_hooks(
+    session: Session, user_id: int, phone: str | None, now: datetime, rules: Rules
+) -> None:
     for hook in tuple(_hooks):
-        hook(session, user_id, phone, now)
+        hook(session, user_id, phone, now, rules)

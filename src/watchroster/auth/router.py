@@ -24,7 +24,7 @@ from watchroster.core.errors import Unauthorized
 from watchroster.core.fields import PathId
 from watchroster.core.phones import normalise_phone
 from watchroster.http.client_ip import client_ip
-from watchroster.http.deps import ClockDep, ContextDep, DbDep, SettingsDep
+from watchroster.http.deps import ClockDep, ContextDep, DbDep, RulesDep, SettingsDep
 from watchroster.runtime.context import AppContext
 
 router = APIRouter(tags=["auth"])
@@ -127,11 +127,11 @@ def update_me(body: MePatch, principal: CurrentUser, db: DbDep) -> UserOut:
 
 
 @router.delete("/me", status_code=204, responses=_AUTH_RESPONSES)
-def erase_me(principal: CurrentUser, db: DbDep, clock: ClockDep) -> Response:
+def erase_me(principal: CurrentUser, db: DbDep, clock: ClockDep, rules: RulesDep) -> Response:
     """Erase your account: phone and name removed, sessions ended, future bookings cancelled.
     Past attendance stays, anonymised, for the group's statistics."""
     with db.write() as session:
-        service.erase_account(session, principal.user_id, clock())
+        service.erase_account(session, principal.user_id, clock(), rules)
     return Response(status_code=204)
 
 

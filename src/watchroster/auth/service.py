@@ -23,6 +23,7 @@ from watchroster.core.config import Settings
 from watchroster.core.errors import AppError, Conflict, NotFound, TooManyRequests
 from watchroster.core.logs import mask_phone
 from watchroster.core.phones import may_receive_messages, normalise_phone, region_of
+from watchroster.core.rules import Rules
 from watchroster.core.security import hashes_match, keyed_hash, new_login_code, new_session_token
 from watchroster.http import metrics
 from watchroster.outbox.operations import forget_recipient
@@ -334,7 +335,7 @@ def update_me(session: Session, user_id: int, data: MePatch) -> User:
     return user
 
 
-def erase_account(session: Session, user_id: int, now: datetime) -> None:
+def erase_account(session: Session, user_id: int, now: datetime, rules: Rules) -> None:
     """Remove the person, keep the statistics: the user row stays (bookings and reports point at
     it) without phone, name or language; sessions end, the login code goes, future bookings are
     cancelled, queued messages to the number expire, the outbox and buddy entries lose the number,
@@ -342,7 +343,7 @@ def erase_account(session: Session, user_id: int, now: datetime) -> None:
     through `auth.erasure` (bookings: `bookings.erasure.forget_user`)."""
     user = get_user(session, user_id)
     phone = user.phone
-    erasure.run_hooks(session, user_id, phone, now)  # first: while the number is still here
+    erasure.run_hooks(session, user_id, phone, now, rules)  # first: while the number is still here
     revoke_all_sessions(session, user_id, now)
     if phone is not None:
         session.execute(delete(LoginCode).where(LoginCode.phone == phone))

@@ -22,39 +22,12 @@ from sqlalchemy import bindparam, case, distinct, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from watchroster.auth.models import AuthEvent
-from watchroster.core.config import Settings
+from watchroster.core.rules import BuddyRules
 from watchroster.db.rawsql import Prepared, RawTransaction
 
 KIND_NOTICE = "buddy_notice"
 KIND_LOOKUP = "buddy_lookup"
 WINDOW = timedelta(days=1)  # the prune job keeps events a day, so nothing counted goes early
-
-
-def _default(name: str) -> Any:
-    return Settings.model_fields[name].default
-
-
-@dataclass(frozen=True, slots=True)
-class BuddyRules:
-    """The settings these limits read; the defaults are `Settings`' own."""
-
-    notices_per_day: int = _default("buddy_notices_per_day")
-    lookups_per_day: int = _default("buddy_lookups_per_day")
-    allowed_regions: str = _default("otp_allowed_regions")
-    # Not a limit: it rides along to the same notices (members who chose no language get it).
-    default_language: str = _default("default_language")
-
-    @classmethod
-    def of(cls, settings: Settings) -> BuddyRules:
-        return cls(
-            notices_per_day=settings.buddy_notices_per_day,
-            lookups_per_day=settings.buddy_lookups_per_day,
-            allowed_regions=settings.otp_allowed_regions,
-            default_language=settings.default_language,
-        )
-
-
-DEFAULT_RULES = BuddyRules()
 
 
 @dataclass(frozen=True, slots=True)

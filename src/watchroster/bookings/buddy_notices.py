@@ -11,7 +11,6 @@ from functools import partial
 from sqlalchemy.orm import Session
 
 from watchroster.bookings import buddies
-from watchroster.bookings.buddies import BuddyRules
 from watchroster.bookings.messages import (
     BUDDY_BOOKED,
     BUDDY_DECLINED,
@@ -28,6 +27,7 @@ from watchroster.bookings.messages import (
 )
 from watchroster.bookings.models import Booking
 from watchroster.core.i18n import N_
+from watchroster.core.rules import BuddyRules
 from watchroster.schedules.models import Schedule
 
 _DECLINED = (

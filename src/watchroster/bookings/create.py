@@ -18,10 +18,10 @@ from sqlalchemy import bindparam, select
 from watchroster.auth.deps import Principal
 from watchroster.auth.models import User
 from watchroster.bookings import buddies, busy, messages, seats
-from watchroster.bookings.buddies import DEFAULT_RULES, BuddyRules
 from watchroster.bookings.schemas import BookingCreate, first_name
 from watchroster.core.errors import Forbidden, NotFound, ValidationFailed
 from watchroster.core.phones import normalise_phone
+from watchroster.core.rules import BuddyRules
 from watchroster.core.timefmt import parse_instant
 from watchroster.db.rawsql import Prepared, RawTransaction
 from watchroster.http import metrics
@@ -177,12 +177,12 @@ def create_booking(
     data: BookingCreate,
     now: datetime,
     default_region: str,
-    rules: BuddyRules = DEFAULT_RULES,
+    rules: BuddyRules,
 ) -> Booked:
     """Book one occurrence for the caller. Raises 400/404/409 errors as the API documents.
 
-    `rules` (`BuddyRules.of(settings)`): the limits on buddies; the default is the settings'
-    defaults. The booking's `buddy_notified` says whether a named buddy was told."""
+    `rules` (the context's `rules.buddy`): the limits on buddies. The booking's
+    `buddy_notified` says whether a named buddy was told."""
     start = parse_instant(data.start_time, "start_time")
     schedule = _bookable_schedule(transaction, data.schedule_id)
     _check_slot(schedule, start, now)

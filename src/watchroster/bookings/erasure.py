@@ -11,11 +11,14 @@ from sqlalchemy.orm import Session
 
 from watchroster.bookings.models import Booking, IdempotencyKey
 from watchroster.bookings.service import cancel_future_bookings_of_user
+from watchroster.core.rules import Rules
 
 
-def forget_user(session: Session, user_id: int, phone: str | None, now: datetime) -> None:
+def forget_user(
+    session: Session, user_id: int, phone: str | None, now: datetime, rules: Rules
+) -> None:
     """An `auth.erasure.ErasureHook`, registered by `watchroster.app`."""
-    cancel_future_bookings_of_user(session, user_id, now)
+    cancel_future_bookings_of_user(session, user_id, now, rules.buddy)
     if phone is not None:
         # Someone else's booking may name this person as an unregistered-style buddy by phone.
         session.execute(

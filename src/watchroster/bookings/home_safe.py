@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session
 from watchroster.auth.deps import Principal
 from watchroster.auth.models import User
 from watchroster.bookings import messages
-from watchroster.bookings.buddies import DEFAULT_RULES, BuddyRules
 from watchroster.bookings.models import Booking
 from watchroster.bookings.service import active_admins, load_booking
 from watchroster.core import i18n
 from watchroster.core.errors import Conflict, Forbidden
+from watchroster.core.rules import BuddyRules
 from watchroster.outbox.jobs import PeriodicJob
 from watchroster.outbox.service import queue_message
 from watchroster.runtime.context import AppContext
@@ -152,7 +152,7 @@ def _claim(session: Session, booking_id: int, now: datetime) -> bool:
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
-def queue_overdue_alerts(session: Session, now: datetime, rules: BuddyRules = DEFAULT_RULES) -> int:
+def queue_overdue_alerts(session: Session, now: datetime, rules: BuddyRules) -> int:
     """Alert every active coordinator about each booking newly overdue; returns how many
     bookings were alerted about here."""
     alerted = 0
@@ -188,7 +188,7 @@ def _minute(_context: AppContext, now: datetime) -> str:
 
 
 def run_overdue_alerts(context: AppContext, now: datetime) -> None:
-    rules = BuddyRules.of(context.settings)
+    rules = context.rules.buddy
     with context.db.write() as session:
         queue_overdue_alerts(session, now, rules)
 

@@ -18,14 +18,13 @@ from sqlalchemy.orm import Session
 
 from watchroster.auth.models import User
 from watchroster.bookings import buddies
-from watchroster.bookings.buddies import BuddyRules
 from watchroster.bookings.models import Booking, BookingFields, Report, ShiftSchedule
-from watchroster.bookings.report_alerts import AlertRules
 from watchroster.bookings.schemas import first_name, shown_buddy_name
 from watchroster.core import i18n
 from watchroster.core.i18n import N_
 from watchroster.core.logs import mask_phone
 from watchroster.core.phones import may_receive_messages
+from watchroster.core.rules import AlertRules, BuddyRules
 from watchroster.db.rawsql import RawTransaction
 from watchroster.outbox.service import queue_message
 from watchroster.schedules.models import Schedule

@@ -13,13 +13,13 @@ from sqlalchemy.orm import Session
 from watchroster.auth.deps import Principal
 from watchroster.auth.models import User
 from watchroster.bookings import buddy_notices, create
-from watchroster.bookings.buddies import DEFAULT_RULES, BuddyRules
 from watchroster.bookings.busy import check_free
 from watchroster.bookings.changes import touched
 from watchroster.bookings.models import Booking
 from watchroster.bookings.schemas import BookingCreate, BuddyChange
 from watchroster.bookings.service import load_booking
 from watchroster.core.errors import Conflict, Forbidden
+from watchroster.core.rules import BuddyRules
 from watchroster.db.rawsql import on_session
 from watchroster.schedules.models import Schedule
 
@@ -46,7 +46,7 @@ def decline(
     caller: Principal,
     booking_id: int,
     now: datetime,
-    rules: BuddyRules = DEFAULT_RULES,
+    rules: BuddyRules,
 ) -> tuple[Booking, Schedule]:
     """The registered buddy says "I can't come": the buddy link is removed and the volunteer
     told. Only before the shift starts; only the buddy themselves (not even an admin speaks
@@ -81,7 +81,7 @@ def change_buddy(
     now: datetime,
     *,
     default_region: str,
-    rules: BuddyRules = DEFAULT_RULES,
+    rules: BuddyRules,
 ) -> tuple[Booking, Schedule, bool | None]:
     """Replace the buddy of a booking that has not started (all three fields as given; none
     removes the buddy), with the rules of booking time: the same validation, daily limits and

@@ -19,38 +19,18 @@ once cannot both see room under a cap.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from watchroster.bookings.models import Booking, Report
-from watchroster.core.config import Settings
 from watchroster.core.errors import Conflict
+from watchroster.core.rules import AlertRules
 
 SERIOUS = 2
 REPORT_WINDOW = timedelta(hours=24)  # after the shift's end
 REPORTER_WINDOW = timedelta(hours=24)  # the per-reporter cap is over any 24 hours
-
-
-@dataclass(frozen=True, slots=True)
-class AlertRules:
-    """The settings the alert of a report reads; built from the process's settings."""
-
-    per_day: int  # WATCHROSTER_URGENT_ALERTS_PER_DAY, per reporter in any 24 h
-    booking_spacing: timedelta  # WATCHROSTER_URGENT_ALERT_BOOKING_MINUTES
-    public_url: str  # the alert links to the report in the console
-    default_language: str  # coordinators who chose no language read this one
-
-    @classmethod
-    def of(cls, settings: Settings) -> AlertRules:
-        return cls(
-            per_day=settings.urgent_alerts_per_day,
-            booking_spacing=timedelta(minutes=settings.urgent_alert_booking_minutes),
-            public_url=settings.public_url,
-            default_language=settings.default_language,
-        )
 
 
 def report_window_open(booking: Booking, now: datetime) -> bool:

@@ -13,10 +13,8 @@ from fastapi import APIRouter, Query, Request, Response
 
 from watchroster.auth.deps import CurrentUser, Principal, TokenHash, principal_in
 from watchroster.bookings import create, home_safe, idempotency, participants, service
-from watchroster.bookings.buddies import BuddyRules
 from watchroster.bookings.idempotency import IdempotencyKeyHeader, Reply, RequestKey
 from watchroster.bookings.models import ShiftSchedule
-from watchroster.bookings.report_alerts import AlertRules
 from watchroster.bookings.schemas import (
     DEFAULT_PAGE,
     MAX_OFFSET,
@@ -37,7 +35,7 @@ from watchroster.core.config import Settings
 from watchroster.core.fields import PathId, QueryId, bound_query
 from watchroster.core.timefmt import parse_bound
 from watchroster.db.rawsql import RawTransaction
-from watchroster.http.deps import ClockDep, DbDep, SettingsDep, context_of
+from watchroster.http.deps import ClockDep, DbDep, RulesDep, SettingsDep, context_of
 
 router = APIRouter(tags=["bookings"])
 
@@ -94,7 +92,7 @@ async def create_booking(
     # transaction, and the response is serialised once, here, rather than validated again.
     context = context_of(request)
     now, region = context.clock(), context.settings.default_region
-    rules = BuddyRules.of(context.settings)
+    rules = context.rules.buddy
 
     def book(transaction: RawTransaction, caller: Principal) -> create.Booked:
         return create.create_booking(transaction, caller, body, now, region, rules)
@@ -178,11 +176,11 @@ def get_booking(booking_id: BookingId, caller: CurrentUser, db: DbDep) -> Bookin
 
 @router.delete("/bookings/{booking_id}", status_code=204, responses=_CONFLICTS)
 def cancel_booking(
-    booking_id: BookingId, caller: CurrentUser, db: DbDep, clock: ClockDep, settings: SettingsDep
+    booking_id: BookingId, caller: CurrentUser, db: DbDep, clock: ClockDep, rules: RulesDep
 ) -> Response:
     """Cancel before the shift starts; the slot is free again at once."""
     with db.write() as session:
-        service.cancel_booking(session, caller, booking_id, clock(), BuddyRules.of(settings))
+        service.cancel_booking(session, caller, booking_id, clock(), rules.buddy)
     return Response(status_code=204)
 
 
@@ -201,7 +199,7 @@ def patch_booking(
     caller: CurrentUser,
     db: DbDep,
     clock: ClockDep,
-    settings: SettingsDep,
+    rules: RulesDep,
 ) -> BookingChanged:
     """Record or correct attendance once the shift has started (the registered buddy: only
     `buddy_attended`), or, before it starts, name another buddy (the volunteer who booked; any
@@ -210,7 +208,6 @@ def patch_booking(
     if not body.changes_buddy:
         done = _record_attendance(booking_id, body.attendance(), caller, db, clock)
         return BookingChanged(**done.model_dump())
-    rules, region = BuddyRules.of(settings), settings.default_region
     with db.write() as session:
         booking, schedule, told = participants.change_buddy(
             session,
@@ -218,8 +215,8 @@ def patch_booking(
             booking_id,
             body.buddy_change(),
             clock(),
-            default_region=region,
-            rules=rules,
+            default_region=rules.buddy.default_region,
+            rules=rules.buddy,
         )
         changed = BookingChanged.of(booking, schedule)
     changed.buddy_notified = told
@@ -232,12 +229,12 @@ def patch_booking(
     responses={**_CONFLICTS, 403: {"description": "you are not this booking's registered buddy"}},
 )
 def decline_booking(
-    booking_id: BookingId, caller: CurrentUser, db: DbDep, clock: ClockDep, settings: SettingsDep
+    booking_id: BookingId, caller: CurrentUser, db: DbDep, clock: ClockDep, rules: RulesDep
 ) -> Response:
     """The registered buddy says "I can't come" before the shift starts: the buddy link is
     removed and the volunteer told by message."""
     with db.write() as session:
-        participants.decline(session, caller, booking_id, clock(), BuddyRules.of(settings))
+        participants.decline(session, caller, booking_id, clock(), rules.buddy)
     return Response(status_code=204)
 
 
@@ -266,21 +263,21 @@ def file_report(
     body: ReportCreate,
     caller: CurrentUser,
     db: DbDep,
-    settings: SettingsDep,
+    rules: RulesDep,
     clock: ClockDep,
     request: Request,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
     """File an incident report on a started shift, until 24 h after its end; severity 2
     alerts the admins, within the alert caps."""
-    now, rules = clock(), AlertRules.of(settings)
+    now = clock()
     key = None
     if idempotency_key is not None:
         key = RequestKey.of(idempotency_key, "POST", request.url.path, body)
     with db.write() as session:
 
         def filed() -> Reply:
-            report = service.file_report(session, caller, booking_id, body, now, rules)
+            report = service.file_report(session, caller, booking_id, body, now, rules.alerts)
             return Reply(201, ReportOut.of(report).model_dump_json())
 
         reply = idempotency.once_in_session(session, caller.user_id, key, now, filed)

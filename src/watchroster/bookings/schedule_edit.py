@@ -19,11 +19,10 @@ from functools import partial
 from sqlalchemy.orm import Session
 
 from watchroster.bookings import shift_cancel
-from watchroster.bookings.buddies import DEFAULT_RULES, BuddyRules
 from watchroster.bookings.changes import touched
 from watchroster.core import i18n
-from watchroster.core.config import Settings
 from watchroster.core.i18n import N_
+from watchroster.core.rules import BuddyRules
 from watchroster.schedules import service
 from watchroster.schedules.edits import BookedEdit, Carry
 from watchroster.schedules.models import Schedule
@@ -41,7 +40,7 @@ def edit_schedule(
     schedule_id: int,
     data: ScheduleUpdate,
     now: datetime,
-    rules: BuddyRules = DEFAULT_RULES,
+    rules: BuddyRules,
 ) -> Schedule:
     """`PATCH /schedules/{id}` and the console's form: the edit by coordinator `by_user_id`,
     its name unique among active schedules, its bookings carried over."""
@@ -51,9 +50,9 @@ def edit_schedule(
     )
 
 
-def carry_for(by_user_id: int, settings: Settings) -> Carry:
+def carry_for(by_user_id: int, rules: BuddyRules) -> Carry:
     """The `Carry` of an edit by `by_user_id` (handed to `schedules.router` by `app.py`)."""
-    return partial(carry_bookings, by_user_id=by_user_id, rules=BuddyRules.of(settings))
+    return partial(carry_bookings, by_user_id=by_user_id, rules=rules)
 
 
 def carry_bookings(

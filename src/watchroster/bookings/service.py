@@ -20,12 +20,11 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from watchroster.auth.deps import Principal
 from watchroster.auth.models import ROLE_ADMIN, User
 from watchroster.bookings import messages, report_alerts
-from watchroster.bookings.buddies import DEFAULT_RULES, BuddyRules
 from watchroster.bookings.changes import touched
 from watchroster.bookings.models import Booking, Report
-from watchroster.bookings.report_alerts import AlertRules
 from watchroster.bookings.schemas import SEVERITIES, AttendanceUpdate, ReportCreate
 from watchroster.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from watchroster.core.rules import AlertRules, BuddyRules
 from watchroster.http import metrics
 from watchroster.schedules.models import Schedule
 
@@ -90,12 +89,12 @@ def cancel_booking(
     caller: Principal,
     booking_id: int,
     now: datetime,
-    rules: BuddyRules = DEFAULT_RULES,
+    rules: BuddyRules,
 ) -> None:
     """Cancel a booking that has not started; the row stays and the slot is free at once.
 
     Cancelling a cancelled booking changes nothing (DELETE is idempotent). `rules`
-    (`BuddyRules.of(settings)`) limit the notice to the buddy.
+    (the context's `rules.buddy`) limit the notice to the buddy.
     """
     _lock_user(session, caller.user_id)
     booking, schedule = load_booking(session, booking_id, lock=True)
@@ -114,7 +113,7 @@ def cancel_booking(
 
 
 def cancel_future_bookings_of_user(
-    session: Session, user_id: int, now: datetime, rules: BuddyRules = DEFAULT_RULES
+    session: Session, user_id: int, now: datetime, rules: BuddyRules
 ) -> int:
     """Cancel every booking of `user_id` that has not started; returns how many.
 
@@ -205,7 +204,7 @@ def file_report(
 ) -> Report:
     """File an incident report, until 24 h after the shift's end (`report_alerts`). Severity 2
     alerts every active admin in the same transaction, within the caps of `rules`
-    (`AlertRules.of(settings)`); past them it is stored flagged `alert_suppressed`."""
+    (the context's `rules.alerts`); past them it is stored flagged `alert_suppressed`."""
     if data.severity not in SEVERITIES:
         raise ValidationFailed(
             "severity must be 0, 1 or 2",

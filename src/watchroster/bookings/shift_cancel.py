@@ -20,13 +20,13 @@ from sqlalchemy.orm import Session
 
 from watchroster.auth.deps import Principal
 from watchroster.auth.models import User
-from watchroster.bookings.buddies import DEFAULT_RULES, BuddyRules
 from watchroster.bookings.changes import touched
 from watchroster.bookings.messages import active_member, label_of, language_of, queue_to
 from watchroster.bookings.models import Booking, ShiftSchedule
 from watchroster.bookings.schemas import shown_buddy_name
 from watchroster.core import i18n
 from watchroster.core.errors import Conflict, NotFound, ValidationFailed
+from watchroster.core.rules import BuddyRules
 from watchroster.http import metrics
 from watchroster.schedules import exclusions
 from watchroster.schedules.models import Schedule, ScheduleException
@@ -95,7 +95,7 @@ def cancel_shift(
     start: datetime,
     reason: str,
     now: datetime,
-    rules: BuddyRules = DEFAULT_RULES,
+    rules: BuddyRules,
 ) -> Cancelled:
     """Cancel one occurrence: 400 if it is not one (or is a skipped holiday), 409 if it has
     started or is cancelled already. Its bookings (one per seat) are cancelled by `caller`
@@ -133,7 +133,7 @@ def cancel_bookings(
     bookings: list[Booking],
     reason: str,
     now: datetime,
-    rules: BuddyRules = DEFAULT_RULES,
+    rules: BuddyRules,
     reason_in: Callable[[str], str] | None = None,
 ) -> None:
     """Cancel `bookings` (rows of `session`, locked by the caller) as a coordinator's act:

@@ -12,10 +12,9 @@ from fastapi import APIRouter, Response
 
 from watchroster.auth.deps import AdminUser
 from watchroster.bookings import shift_cancel
-from watchroster.bookings.buddies import BuddyRules
 from watchroster.core.fields import PathId
 from watchroster.core.timefmt import parse_instant
-from watchroster.http.deps import ClockDep, DbDep, SettingsDep
+from watchroster.http.deps import ClockDep, DbDep, RulesDep
 from watchroster.schedules import exclusions
 from watchroster.schedules.exception_schemas import ExceptionCreate, ExceptionOut, ShiftCancelOut
 from watchroster.schedules.service import get_schedule
@@ -61,7 +60,7 @@ def cancel_shift(
     body: ExceptionCreate,
     admin: AdminUser,
     db: DbDep,
-    settings: SettingsDep,
+    rules: RulesDep,
     clock: ClockDep,
 ) -> ShiftCancelOut:
     """Cancel one shift with a reason: it is no longer offered or bookable; its bookings are
@@ -69,7 +68,7 @@ def cancel_shift(
     start = parse_instant(body.start, "start")
     with db.write() as session:
         done = shift_cancel.cancel_shift(
-            session, admin, schedule_id, start, body.reason, clock(), BuddyRules.of(settings)
+            session, admin, schedule_id, start, body.reason, clock(), rules.buddy
         )
         out = ExceptionOut.of(done.exception, done.schedule)
         ids = [booking.booking_id for booking in done.bookings]

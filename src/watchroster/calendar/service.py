@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from watchroster.auth.models import ROLE_ADMIN, User
 from watchroster.calendar.models import CalendarToken
 from watchroster.core.config import Settings
+from watchroster.core.rules import Rules
 from watchroster.core.security import keyed_hash
 
 # The hash domain of calendar tokens, apart from session tokens and login codes.
@@ -109,7 +110,9 @@ def owner_of(session: Session, settings: Settings, token: str) -> FeedOwner | No
     return FeedOwner(row.user_id, row.role == ROLE_ADMIN, row.language)
 
 
-def forget_user(session: Session, user_id: int, _phone: str | None, _now: datetime) -> None:
+def forget_user(
+    session: Session, user_id: int, _phone: str | None, _now: datetime, _rules: Rules
+) -> None:
     """Erasing an account deletes its calendar link (an `auth.erasure` hook, see `app.py`)."""
     session.execute(delete(CalendarToken).where(CalendarToken.user_id == user_id))
 

@@ -27,9 +27,9 @@ from watchroster.bookings.models import Booking
 from watchroster.calls import messages
 from watchroster.calls.models import CallCount, VolunteerCall
 from watchroster.core import i18n
-from watchroster.core.config import Settings
 from watchroster.core.errors import BadRequest, Conflict
 from watchroster.core.phones import may_receive_messages
+from watchroster.core.rules import CallRules
 from watchroster.outbox.service import queue_message
 from watchroster.schedules import availability
 from watchroster.schedules.models import Schedule
@@ -39,27 +39,6 @@ log = logging.getLogger("watchroster.calls")
 
 _ONE_MICROSECOND = timedelta(microseconds=1)
 _UPSERT_ROWS = 500  # per statement: well under either database's limit on bound parameters
-
-
-@dataclass(frozen=True)
-class CallRules:
-    """The settings a call reads."""
-
-    per_day: int  # WATCHROSTER_VOLUNTEER_CALLS_PER_DAY
-    zone: ZoneInfo  # the group's zone: what "a day" means for the cap
-    allowed_regions: str
-    default_language: str
-    public_url: str
-
-    @classmethod
-    def of(cls, settings: Settings) -> CallRules:
-        return cls(
-            per_day=settings.volunteer_calls_per_day,
-            zone=settings.zone,
-            allowed_regions=settings.otp_allowed_regions,
-            default_language=settings.default_language,
-            public_url=settings.public_url,
-        )
 
 
 # --- asking ---------------------------------------------------------------------------------------

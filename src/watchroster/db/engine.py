@@ -12,13 +12,16 @@ with `NestedWrite`, see `_Writers`):
 | sync endpoint, CLI command, job        | `db.read()`       | `db.write()`                     |
 | a hot path on the driver's cursor (1)  | `db.raw_read()`   | `db.raw_write()`                 |
 | async endpoint (2)                     | `db.run_read(fn)` | `db.run_write(fn)`               |
+| async hot path, own scope (2)          | `db.offload_read` | `db.offload_write`               |
 | a booking (3)                          |                   | `context.writes.run(work)`       |
 | once committed, e.g. wake a worker (4) |                   | `after_commit(scope, callback)`  |
 
 (1) Statements compiled once per dialect (`rawsql.Prepared`), ~10x cheaper than the ORM. They
     take plain Python values and encode them as the ORM does, from the bound columns' types.
-(2) These only choose where `fn` runs (inline on the event loop, or in the thread pool); `fn`
-    opens one of the scopes above, which is the transaction.
+(2) `run_read(fn, *args)` / `run_write(fn, *args)` open the scope themselves and call
+    `fn(session, *args)`, so a caller cannot pair a read helper with a write scope. The
+    `offload_*` pair only chooses where `fn` runs (inline on the event loop, or in the thread
+    pool) and `fn` opens its own scope: for the hot paths on the driver's cursor.
 (3) `groupcommit`: on SQLite, bookings arriving together share one transaction, each `work` in
     its own SAVEPOINT on a `RawTransaction`; on PostgreSQL each commits alone.
 (4) `scope` is the Session or RawTransaction of any scope above. Runs after a successful COMMIT,
@@ -225,7 +228,7 @@ def _session_callbacks(session: Session) -> list[AfterCommit]:
     return [callback for _tx, callback in entries]
 
 
-# How soon `run_write` tries the SQLite write locks again while another holds them: a booking
+# How soon `offload_write` tries the SQLite write locks again while another holds them: a booking
 # batch holds them ~1-5 ms, and the loop serves other requests meanwhile. Measured (2 processes
 # booking): retries backing off to 2 ms left ~10 % of the CPU idle (3,960-4,230 req/s); to
 # 0.5 ms, 4,280-4,500 req/s; to 0.2 ms no better.
@@ -246,7 +249,7 @@ class _Writers:
     On SQLite, one writer at a time per process on a plain (not re-entrant) mutex, and for a file
     one process at a time on `writelock` (taken while holding the mutex, so at most one thread
     per process waits for it); see the module docstring. Nothing ever takes them twice: a scope
-    inside a scope is refused (`NestedWrite`), and `run_write`, which takes them before running
+    inside a scope is refused (`NestedWrite`), and `offload_write`, which takes them before running
     its work inline, lends them to that work's write scopes instead of them taking them again.
     Per thread, because the mutex belongs to a thread: scopes are synchronous, so they never span
     an `await`.
@@ -387,6 +390,24 @@ class Database:
             pooled.close()  # back to the pool, which rolls back anything left open
 
     async def run_read(self, work: Callable[..., T], *args: Any) -> T:
+        """`work(session, *args)` in a read transaction, from an async endpoint (where it runs:
+        `offload_read`)."""
+        return await self.offload_read(self._in_read, work, *args)
+
+    async def run_write(self, work: Callable[..., T], *args: Any) -> T:
+        """`work(session, *args)` in a write transaction, from an async endpoint (where it runs:
+        `offload_write`)."""
+        return await self.offload_write(self._in_write, work, *args)
+
+    def _in_read(self, work: Callable[..., T], *args: Any) -> T:
+        with self.read() as session:
+            return work(session, *args)
+
+    def _in_write(self, work: Callable[..., T], *args: Any) -> T:
+        with self.write() as session:
+            return work(session, *args)
+
+    async def offload_read(self, work: Callable[..., T], *args: Any) -> T:
         """Run a short read from an async endpoint: inline on SQLite, else in the thread pool.
 
         Measured on GET /shifts/available (2 cores, 16 clients): inline 430 req/s, p50 33 ms;
@@ -397,7 +418,7 @@ class Database:
             return work(*args)
         return await run_in_threadpool(work, *args)
 
-    async def run_write(self, work: Callable[..., T], *args: Any) -> T:
+    async def offload_write(self, work: Callable[..., T], *args: Any) -> T:
         """Run a write transaction from an async endpoint. On SQLite, inline on the event loop
         (no thread hop) once the write locks are ours: at once when they are free, else the loop
         goes on serving and tries again soon (`_WRITE_RETRY_*`), so it never waits for another

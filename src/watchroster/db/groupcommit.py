@@ -89,9 +89,9 @@ class GroupCommit:
 
     async def _commit(self, batch: list[_Item[Any]]) -> None:
         try:
-            # Inline on the loop once the write lock is ours (see `Database.run_write`); the
-            # batch's `raw_write` uses the lock `run_write` took, never takes it again.
-            await self._db.run_write(self._write_batch, batch)
+            # Inline on the loop once the write lock is ours (see `Database.offload_write`); the
+            # batch's `raw_write` uses the lock `offload_write` took, never takes it again.
+            await self._db.offload_write(self._write_batch, batch)
         except Exception as exc:  # BEGIN or COMMIT failed: none of the batch was written
             for item in batch:
                 if item.error is None:

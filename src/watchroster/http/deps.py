@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 
 from watchroster.core.clock import Clock
 from watchroster.core.config import Settings
+from watchroster.core.rules import Rules
 from watchroster.db.engine import Database
 from watchroster.runtime.context import AppContext
 
@@ -33,6 +34,10 @@ async def get_settings_dep(request: Request) -> Settings:
     return context_of(request).settings
 
 
+async def get_rules(request: Request) -> Rules:
+    return context_of(request).rules
+
+
 async def get_clock(request: Request) -> Clock:
     return context_of(request).clock
 
@@ -41,3 +46,4 @@ ContextDep = Annotated[AppContext, Depends(get_context)]
 DbDep = Annotated[Database, Depends(get_db)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
+RulesDep = Annotated[Rules, Depends(get_rules)]

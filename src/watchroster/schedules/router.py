@@ -12,10 +12,10 @@ from fastapi import APIRouter, Query, Request, Response
 
 from watchroster.auth.deps import AdminUser, authenticate
 from watchroster.core import i18n
-from watchroster.core.config import Settings
 from watchroster.core.fields import PathId, QueryId, bound_query
+from watchroster.core.rules import BuddyRules
 from watchroster.db.engine import Database
-from watchroster.http.deps import ClockDep, DbDep, SettingsDep, context_of
+from watchroster.http.deps import ClockDep, DbDep, RulesDep, SettingsDep, context_of
 from watchroster.schedules import availability, edits, preview, service
 from watchroster.schedules.drafts import ScheduleDraft, SchedulePreviewOut
 from watchroster.schedules.schemas import ScheduleCreate, ScheduleOut, ScheduleUpdate, SlotOut
@@ -72,11 +72,11 @@ async def available_shifts(
     query = availability.SlotQuery(window_start, window_end, limit, schedule_id, include_booked)
     work = availability.BoundedWork(_open_slots_json(db, query, now))
     # The hot path. A typical request (~2 ms) runs inline on SQLite, where a thread hop costs
-    # more than the work (see `Database.run_read`); what outlasts INLINE_SECONDS finishes in a
+    # more than the work (see `Database.offload_read`); what outlasts INLINE_SECONDS finishes in a
     # thread of its own, so no request holds the event loop longer than that plus one step.
     if db.is_memory:  # one connection per thread: the work must stay where it started
         work.run()
-    elif not await db.run_read(work.run, INLINE_SECONDS):
+    elif not await db.offload_read(work.run, INLINE_SECONDS):
         await asyncio.get_running_loop().run_in_executor(_LONG_READS, work.run)
     # Rendered JSON already: skip FastAPI's response-model pass over up to 1,000 items.
     return Response(work.result, media_type="application/json")
@@ -156,7 +156,7 @@ def preview_schedule(
 # Cancelling bookings and moving their ends is the bookings feature's, above this one: the
 # entry point hands it down (`app.py`: `bookings.schedule_edit.carry_for`). Without it an edit
 # that must change a booking is refused (409), never done halfway.
-CarryFor = Callable[[int, Settings], edits.Carry]
+CarryFor = Callable[[int, BuddyRules], edits.Carry]
 _carry_for: list[CarryFor] = []
 
 
@@ -185,7 +185,7 @@ def update_schedule(
     body: ScheduleUpdate,
     admin: AdminUser,
     db: DbDep,
-    settings: SettingsDep,
+    rules: RulesDep,
     clock: ClockDep,
 ) -> ScheduleOut:
     """Only the fields given change; deactivate with `{"active": false}`. No booking is ever
@@ -193,7 +193,7 @@ def update_schedule(
     is a change that stops a booked upcoming shift being a shift, unless `on_booked` is
     "cancel" (those bookings are cancelled and everyone on them told). Bookings that stay move
     with a new length; their calendar events update."""
-    carry = _carry_for[0](admin.user_id, settings) if _carry_for else None
+    carry = _carry_for[0](admin.user_id, rules.buddy) if _carry_for else None
     with db.write() as session:
         schedule = service.update_schedule(
             session, schedule_id, body, unique_name=True, now=clock(), carry=carry

@@ -19,7 +19,6 @@ from starlette.datastructures import FormData
 
 from watchroster.auth.deps import principal_in
 from watchroster.bookings import create, idempotency, service
-from watchroster.bookings.buddies import BuddyRules
 from watchroster.bookings.schemas import BookingCreate, BookingCreated
 from watchroster.core import i18n
 from watchroster.core.errors import AppError, Conflict, NotFound, Unauthorized, ValidationFailed
@@ -76,7 +75,9 @@ async def _slot_or_notice(
     if schedule_id is None:
         return "gone"
     context = context_of(request)
-    found = await context.db.run_read(_find_slot, context.db, schedule_id, start, context.clock())
+    found = await context.db.offload_read(
+        _find_slot, context.db, schedule_id, start, context.clock()
+    )
     if found is None:
         return "gone"
     return "taken" if found[0].booked else found
@@ -156,14 +157,14 @@ async def _already_mine(request: Request, schedule_id: int, start_text: str) -> 
     if found is None:
         return None
     db = context_of(request).db
-    return await db.run_read(_held, db, found[0].user_id, schedule_id, start_text)
+    return await db.offload_read(_held, db, found[0].user_id, schedule_id, start_text)
 
 
 async def _book(request: Request, token_hash: str, data: BookingCreate, form_key: str) -> bool:
     """Book exactly as POST /bookings does; True when a notice was queued for the buddy."""
     context = context_of(request)
     now, region = context.clock(), context.settings.default_region
-    rules = BuddyRules.of(context.settings)
+    rules = context.rules.buddy
     key = idempotency.form_request_key(form_key, "/shifts/book", data)
 
     def book(transaction: RawTransaction) -> bool:

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from watchroster.auth.deps import Principal
 from watchroster.auth.models import User
 from watchroster.bookings import idempotency, service
-from watchroster.bookings.report_alerts import AlertRules, report_window_open
+from watchroster.bookings.report_alerts import report_window_open
 from watchroster.bookings.schemas import AttendanceUpdate, ReportCreate, ReportOut
 from watchroster.core import i18n
 from watchroster.core.errors import Conflict
@@ -169,7 +169,8 @@ async def cancel(request: Request, booking_text: str) -> Response:
 
     def work(context: AppContext, caller: Principal, booking_id: int) -> None:
         with context.db.write() as session:
-            service.cancel_booking(session, caller, booking_id, context.clock())
+            now, rules = context.clock(), context.rules.buddy
+            service.cancel_booking(session, caller, booking_id, now, rules)
 
     # refused: started meanwhile
     return await act_on_booking(request, booking_text, work, "cannot_cancel", "/my?notice=canceled")
@@ -226,7 +227,7 @@ async def report(request: Request, booking_text: str) -> Response:
     )
 
     def work(context: AppContext, caller: Principal) -> str:
-        now, rules = context.clock(), AlertRules.of(context.settings)
+        now, rules = context.clock(), context.rules.alerts
         with context.db.write() as session:
 
             def filed() -> idempotency.Reply:

@@ -15,7 +15,6 @@ from pydantic import ValidationError
 
 from watchroster.auth.deps import Principal
 from watchroster.bookings import home_safe, participants
-from watchroster.bookings.buddies import BuddyRules
 from watchroster.bookings.schemas import BuddyChange
 from watchroster.core import i18n
 from watchroster.core.errors import AppError, Conflict
@@ -44,7 +43,7 @@ async def decline(request: Request, booking_text: str) -> Response:
     await csrf.checked_form(request)
 
     def work(context: AppContext, caller: Principal, booking_id: int) -> None:
-        rules = BuddyRules.of(context.settings)
+        rules = context.rules.buddy
         with context.db.write() as session:
             participants.decline(session, caller, booking_id, context.clock(), rules)
 
@@ -119,7 +118,7 @@ async def change_buddy(request: Request, booking_text: str) -> Response:
 def _change(
     context: AppContext, caller: Principal, booking_id: int, change: BuddyChange
 ) -> bool | None:
-    settings = context.settings
+    rules = context.rules.buddy
     with context.db.write() as session:
         *_, told = participants.change_buddy(
             session,
@@ -127,8 +126,8 @@ def _change(
             booking_id,
             change,
             context.clock(),
-            default_region=settings.default_region,
-            rules=BuddyRules.of(settings),
+            default_region=rules.default_region,
+            rules=rules,
         )
     return told
 

@@ -119,7 +119,7 @@ async def _send_code(request: Request, phone: str, name: str | None) -> None:
     context = context_of(request)
     ip = client_ip(request, context.settings.trusted_proxies)
     lang = language_of(request)  # a new number's code comes in the page's language
-    await context.db.run_write(_send, context, phone, name, ip, context.clock(), lang)
+    await context.db.offload_write(_send, context, phone, name, ip, context.clock(), lang)
 
 
 def _code_sent(request: Request, phone: str, next_path: str) -> Response:
@@ -233,7 +233,7 @@ async def check_code(request: Request) -> Response:
         typed = "".join(field(form, "code", 32).split())
         code = VerifyIn(phone=pending.phone, code=typed).code
         ip = client_ip(request, context.settings.trusted_proxies)
-        login = await context.db.run_write(
+        login = await context.db.offload_write(
             _verify, context, pending.phone, code, ip, context.clock()
         )
     except ValidationError:
@@ -271,7 +271,7 @@ async def log_out(request: Request) -> Response:
     found = await optional_user(request)
     if found is not None:
         context = context_of(request)
-        await context.db.run_write(_revoke, context, found[0].session_id, context.clock())
+        await context.db.offload_write(_revoke, context, found[0].session_id, context.clock())
     response = redirect(request, "/login?notice=logged_out")
     # The session's token dies with it; the next login page starts a new pre-login value.
     forget_cookie(response, request, SESSION_COOKIE)

@@ -138,7 +138,7 @@ def _past_as_buddy(session: Session, caller: Principal, lang: str, now: datetime
 async def my_shifts(request: Request) -> Response:
     caller, _saved = await page_user(request)
     context, lang = context_of(request), language_of(request)
-    values = await context.db.run_read(_my_shifts, context, caller, lang)
+    values = await context.db.offload_read(_my_shifts, context, caller, lang)
     return render(request, "my/list.html", {**values, "section": "my", "logged_in": True})
 
 
@@ -156,7 +156,7 @@ async def run_on_booking(
     becomes the same "not found" page, so ids cannot be probed."""
     caller, _saved = await page_user(request)
     context = context_of(request)
-    run = context.db.run_write if write else context.db.run_read
+    run = context.db.offload_write if write else context.db.offload_read
     try:
         return await run(work, context, caller)
     except (NotFound, Forbidden):

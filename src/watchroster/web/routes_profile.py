@@ -44,7 +44,7 @@ def _profile(context: AppContext, caller: Principal) -> dict[str, Any]:
 
 async def _profile_page(request: Request, caller: Principal, extra: dict[str, Any]) -> Response:
     context = context_of(request)
-    values = await context.db.run_read(_profile, context, caller)
+    values = await context.db.offload_read(_profile, context, caller)
     # Made on first view (a write, once): off the event loop like any write.
     calendar_url = await run_in_threadpool(calendar_url_of, context, caller.user_id)
     page = {**values, **extra, "section": "profile", "logged_in": True, "channels": CHANNELS}
@@ -87,7 +87,7 @@ async def save_profile(request: Request) -> Response:
             service.update_me(session, user.user_id, patch)
 
     context = context_of(request)
-    await context.db.run_write(save, context, caller)
+    await context.db.offload_write(save, context, caller)
     return redirect(request, "/profile?notice=saved")
 
 
@@ -102,7 +102,7 @@ async def reset_calendar_link(request: Request) -> Response:
             calendar.reset_token(session, context.settings, user.user_id, context.clock())
 
     context = context_of(request)
-    await context.db.run_write(reset, context, caller)
+    await context.db.offload_write(reset, context, caller)
     return redirect(request, "/profile?notice=calendar_reset")
 
 
@@ -119,10 +119,10 @@ async def delete_account(request: Request) -> Response:
 
     def erase(context: AppContext, user: Principal) -> None:
         with context.db.write() as session:
-            service.erase_account(session, user.user_id, context.clock())
+            service.erase_account(session, user.user_id, context.clock(), context.rules)
 
     context = context_of(request)
-    await context.db.run_write(erase, context, caller)
+    await context.db.offload_write(erase, context, caller)
     request.state.user_language = None
     response = redirect(request, "/login?notice=deleted")
     forget_cookie(response, request, SESSION_COOKIE)

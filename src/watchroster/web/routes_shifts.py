@@ -119,7 +119,7 @@ async def shifts_values(
     # one request to the next.
     window_end = (window_start + availability.DEFAULT_WINDOW).replace(second=0, microsecond=0)
     query = availability.SlotQuery(window_start, window_end, PAGE_SIZE + 1, schedule_id)
-    found, schedules = await context.db.run_read(_read_slots, context.db, query, now)
+    found, schedules = await context.db.offload_read(_read_slots, context.db, query, now)
     found, later_url = _later_url(found, window_end, schedule_id)
     today = now.astimezone(context.settings.zone).date()
     names = dict(schedules)

@@ -145,7 +145,7 @@ async def optional_user(request: Request) -> tuple[Principal, str | None] | None
     if token_hash is None:
         return None
     context = context_of(request)
-    return await context.db.run_read(_lookup, context, token_hash, context.clock())
+    return await context.db.offload_read(_lookup, context, token_hash, context.clock())
 
 
 async def page_user(request: Request) -> tuple[Principal, str | None]:

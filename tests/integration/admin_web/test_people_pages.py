@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from tests.integration.admin_web.conftest import ADMIN
 from tests.integration.web.conftest import Site
-from tests.support.factories import add_booking, add_user
+from tests.support.factories import TEST_RULES, add_booking, add_user
 from watchroster.auth.models import AuthSession, User
 from watchroster.auth.service import erase_account
 
@@ -142,7 +142,7 @@ def test_a_volunteer_cannot_see_or_change_people(site: Site) -> None:
 def test_an_erased_account_shows_no_number_and_no_actions(admin_site: Site) -> None:
     gone = add_user(admin_site.db, THANDI, "Thandi Mokoena")
     with admin_site.db.write() as session:
-        erase_account(session, gone.user_id, admin_site.clock())
+        erase_account(session, gone.user_id, admin_site.clock(), TEST_RULES)
     row = _row(admin_site.client.get("/admin/people").text, gone.user_id)
     assert "Erased account" in row and "Thandi" not in row
     assert "<form" not in row

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.integration.attendance.support import past_booking
-from tests.support.factories import add_schedule, add_user, read_booking
+from tests.support.factories import TEST_RULES, add_schedule, add_user, read_booking
 from watchroster.attendance import service
 from watchroster.auth.deps import Principal
 from watchroster.bookings.service import cancel_booking
@@ -95,8 +95,8 @@ def test_cancelled_late_counts_23_hours_before_but_not_25(db: Database) -> None:
     late = past_booking(db, schedule, thandi, friday(25))
     early = past_booking(db, schedule, thandi, friday(18))
     with db.write() as session:  # the volunteer cancels through the real path, at those times
-        cancel_booking(session, caller, late, friday(25) - timedelta(hours=23))
-        cancel_booking(session, caller, early, friday(18) - timedelta(hours=25))
+        cancel_booking(session, caller, late, friday(25) - timedelta(hours=23), TEST_RULES.buddy)
+        cancel_booking(session, caller, early, friday(18) - timedelta(hours=25), TEST_RULES.buddy)
 
     (row,) = _figures(db).volunteers
     assert (row.booked, row.canceled_late) == (0, 1)
@@ -111,7 +111,9 @@ def test_a_shift_the_coordinators_called_off_is_nobodys_late_cancellation(db: Da
     coordinator = Principal(admin.user_id, "admin", admin.name, admin.phone, session_id=0)
     booking_id = past_booking(db, schedule, thandi, friday(25))
     with db.write() as session:  # DELETE /bookings/{id} by a coordinator, 2 hours before
-        cancel_booking(session, coordinator, booking_id, friday(25) - timedelta(hours=2))
+        cancel_booking(
+            session, coordinator, booking_id, friday(25) - timedelta(hours=2), TEST_RULES.buddy
+        )
     assert read_booking(db, booking_id).canceled_by_user_id == admin.user_id
     (row,) = _figures(db).volunteers
     assert (row.booked, row.canceled_late) == (0, 0)

@@ -13,7 +13,7 @@ import pytest
 from psycopg import errors
 
 from tests.support.auth import issue_token
-from tests.support.factories import add_user
+from tests.support.factories import TEST_RULES, add_user
 from watchroster.auth.deps import TOKEN_PURPOSE, principal_in
 from watchroster.bookings import create
 from watchroster.bookings.schemas import BookingCreate
@@ -92,7 +92,9 @@ def test_a_booking_does_not_lock_a_caller_locked_already(
     body = BookingCreate(schedule_id=schedule_id, start_time=start)
     with db.raw_write() as transaction:
         caller = principal_in(transaction, token_hash, NOW, lock_caller=True)
-        booking, _schedule = create.create_booking(transaction, caller, body, NOW, "ZA")
+        booking, _schedule = create.create_booking(
+            transaction, caller, body, NOW, "ZA", TEST_RULES.buddy
+        )
 
     assert booking.user_id == caller.user_id
     assert create._LOCK_CALLER not in ran  # the statement this saves

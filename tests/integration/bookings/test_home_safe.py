@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.integration.bookings.conftest import FRIDAY, Member, Roster
-from tests.support.factories import add_booking, add_schedule, add_user
+from tests.support.factories import TEST_RULES, add_booking, add_schedule, add_user
 from watchroster.bookings import home_safe
 from watchroster.cli.periodic import periodic_jobs
 from watchroster.core.clock import FrozenClock
@@ -140,11 +140,21 @@ def test_one_alert_per_coordinator_naming_shift_first_name_and_phone(
     _check_in(roster.db, roster.schedule.schedule_id, 45)
     booking_id = roster.booked(thandi)["booking_id"]
     with roster.db.write() as session:
-        assert home_safe.queue_overdue_alerts(session, DEADLINE - timedelta(seconds=1)) == 0
+        assert (
+            home_safe.queue_overdue_alerts(
+                session, DEADLINE - timedelta(seconds=1), TEST_RULES.buddy
+            )
+            == 0
+        )
     with roster.db.write() as session:
-        assert home_safe.queue_overdue_alerts(session, DEADLINE) == 1
+        assert home_safe.queue_overdue_alerts(session, DEADLINE, TEST_RULES.buddy) == 1
     with roster.db.write() as session:
-        assert home_safe.queue_overdue_alerts(session, DEADLINE + timedelta(minutes=1)) == 0
+        assert (
+            home_safe.queue_overdue_alerts(
+                session, DEADLINE + timedelta(minutes=1), TEST_RULES.buddy
+            )
+            == 0
+        )
     alerts = _alerts(roster.db)
     assert [a.recipient for a in alerts] == ["+27821234569", "+27821234571"]
     assert [a.dedupe_key for a in alerts] == [
@@ -171,7 +181,7 @@ def test_no_alert_when_safe_in_time_cancelled_or_without_check(
     assert _safe(roster, thandi, safe).status_code == 200
     for now in (DEADLINE, DEADLINE + timedelta(days=7)):
         with roster.db.write() as session:
-            assert home_safe.queue_overdue_alerts(session, now) == 0
+            assert home_safe.queue_overdue_alerts(session, now, TEST_RULES.buddy) == 0
     assert _alerts(roster.db) == []
 
 
@@ -188,8 +198,13 @@ def test_a_dst_night_in_london(db: Database, settings: Settings) -> None:
     add_booking(db, schedule, volunteer, start, created_at=start - timedelta(days=1))
     deadline = datetime(2025, 3, 30, 1, 30, tzinfo=UTC)
     with db.write() as session:
-        assert home_safe.queue_overdue_alerts(session, deadline - timedelta(seconds=1)) == 0
-        assert home_safe.queue_overdue_alerts(session, deadline) == 1
+        assert (
+            home_safe.queue_overdue_alerts(
+                session, deadline - timedelta(seconds=1), TEST_RULES.buddy
+            )
+            == 0
+        )
+        assert home_safe.queue_overdue_alerts(session, deadline, TEST_RULES.buddy) == 1
     [alert] = _alerts(db)
     assert "Night, Sun 30 Mar 00:00-02:00" in alert.payload["body"]
     assert "Call Olive (+447700900123)" in alert.payload["body"]
@@ -223,7 +238,7 @@ def test_two_runners_racing_and_a_restart_alert_once(
     def run(context: AppContext) -> None:
         barrier.wait()
         with context.db.write() as session:
-            counts.append(home_safe.queue_overdue_alerts(session, clock()))
+            counts.append(home_safe.queue_overdue_alerts(session, clock(), context.rules.buddy))
 
     threads = [threading.Thread(target=run, args=(context,)) for context, _ in workers[:2]]
     for thread in threads:

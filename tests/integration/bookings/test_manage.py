@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.integration.bookings.conftest import FRIDAY, NEXT_FRIDAY, Member, Roster
-from tests.support.factories import add_schedule
+from tests.support.factories import TEST_RULES, add_schedule
 
 SHIFT_STARTED = datetime(2025, 5, 2, 16, 0, tzinfo=UTC)
 LATER = "2025-05-01T08:00:00+00:00"
@@ -321,7 +321,12 @@ def test_erasing_an_account_cancels_its_future_bookings_and_tells_the_buddies(
     with_phone = roster.booked(thandi, "2025-05-16T18:00:00+02:00", buddy_phone="0825551234")
     _start_shift(roster)  # Friday's shift is now under way: it stays
     with roster.db.write() as session:
-        assert cancel_future_bookings_of_user(session, thandi.user_id, roster.clock()) == 2
+        assert (
+            cancel_future_bookings_of_user(
+                session, thandi.user_id, roster.clock(), TEST_RULES.buddy
+            )
+            == 2
+        )
     notices = roster.messages("buddy_canceled")
     assert sorted((m.recipient, m.dedupe_key) for m in notices) == [
         ("+27821234568", f"booking:{with_member}:canceled:buddy"),

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.support.factories import add_booking, add_schedule, add_user
+from tests.support.factories import TEST_RULES, add_booking, add_schedule, add_user
 from watchroster.auth.deps import Principal
 from watchroster.bookings.create import create_booking
 from watchroster.bookings.schemas import BookingCreate
@@ -49,7 +49,7 @@ def _booker(db: Database) -> Principal:
 def _book(db: Database, caller: Principal, schedule: Schedule, clock: FrozenClock) -> None:
     data = BookingCreate(schedule_id=schedule.schedule_id, start_time=FRIDAY.isoformat())
     with db.raw_write() as transaction:
-        create_booking(transaction, caller, data, clock(), "ZA")
+        create_booking(transaction, caller, data, clock(), "ZA", TEST_RULES.buddy)
 
 
 def _lower(db: Database, schedule: Schedule, clock: FrozenClock) -> None:
@@ -99,7 +99,9 @@ def test_the_lowering_waits_for_the_booking_and_is_refused(
     caller = _booker(db)
     data = BookingCreate(schedule_id=two_of_three.schedule_id, start_time=FRIDAY.isoformat())
     with db.raw_write() as transaction:
-        booked, _schedule = create_booking(transaction, caller, data, clock(), "ZA")
+        booked, _schedule = create_booking(
+            transaction, caller, data, clock(), "ZA", TEST_RULES.buddy
+        )
         assert booked.seat == 3
         lowering, errors = _in_thread(lambda: _lower(db, two_of_three, clock))
         lowering.join(HOLD_SECONDS)

@@ -21,7 +21,7 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import delete, func, select
 
-from tests.support.factories import add_schedule, add_user
+from tests.support.factories import TEST_RULES, add_schedule, add_user
 from watchroster.auth.deps import Principal
 from watchroster.bookings import create, service
 from watchroster.bookings.models import Booking, Report
@@ -104,7 +104,9 @@ class BookingMachine(RuleBasedStateMachine):
         data = BookingCreate(schedule_id=slot.schedule_id, start_time=slot.start.isoformat())
         try:
             with self.world.db.raw_write() as transaction:
-                booking, _ = create.create_booking(transaction, caller, data, self.now, "ZA")
+                booking, _ = create.create_booking(
+                    transaction, caller, data, self.now, "ZA", TEST_RULES.buddy
+                )
                 booking_id = booking.booking_id
         except (Conflict, ValidationFailed) as error:
             assert error.code == expected
@@ -121,7 +123,7 @@ class BookingMachine(RuleBasedStateMachine):
         caller, held = self.world.callers[who], self.held[booking_id]
         try:
             with self.world.db.write() as session:
-                service.cancel_booking(session, caller, booking_id, self.now)
+                service.cancel_booking(session, caller, booking_id, self.now, TEST_RULES.buddy)
         except Forbidden:
             assert not self._allowed(caller, held)
             return

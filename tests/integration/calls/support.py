@@ -12,6 +12,7 @@ from watchroster.auth.models import User
 from watchroster.calls import service
 from watchroster.calls.models import VolunteerCall
 from watchroster.core.config import Settings
+from watchroster.core.rules import CallRules
 from watchroster.db.engine import Database
 from watchroster.outbox.models import OutboxMessage
 from watchroster.outbox.service import open_payload
@@ -40,8 +41,8 @@ class Group:
     settings: Settings
     admin: User
 
-    def rules(self, per_day: int | None = None) -> service.CallRules:
-        rules = service.CallRules.of(self.settings)
+    def rules(self, per_day: int | None = None) -> CallRules:
+        rules = CallRules.of(self.settings)
         return rules if per_day is None else replace(rules, per_day=per_day)
 
     def ask(

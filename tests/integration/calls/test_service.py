@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.integration.calls.support import FRIDAY, SATURDAY, SUNDAY, Group, add_member, group
-from tests.support.factories import add_booking, add_schedule
+from tests.support.factories import TEST_RULES, add_booking, add_schedule
 from watchroster.auth.service import erase_account
 from watchroster.calls import jobs, service
 from watchroster.calls.models import CallCount, VolunteerCall
@@ -79,7 +79,7 @@ def test_opted_out_deactivated_erased_other_regions_and_busy_people_get_nothing(
     add_member(db, "+447700900123", "Abroad")  # WATCHROSTER_OTP_ALLOWED_REGIONS is ZA
     erased = add_member(db, "+27821230004", "Erased")
     with db.write() as session:
-        erase_account(session, erased.user_id, clock())
+        erase_account(session, erased.user_id, clock(), TEST_RULES)
     # On another schedule's shift at the same time, as the volunteer or as the buddy.
     other = add_schedule(db, name="Saturday watch", cron_expr="30 18 * * FRI")
     busy = add_member(db, "+27821230005", "Busy")

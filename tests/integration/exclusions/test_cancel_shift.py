@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from tests.integration.bookings.conftest import Member, Roster
 from tests.integration.exclusions.conftest import FRIDAY, GOOD_FRIDAY, NEXT_FRIDAY, add_schedule
+from tests.support.factories import TEST_RULES
 from watchroster.auth.deps import Principal
 from watchroster.auth.models import User
 from watchroster.bookings.models import Booking
@@ -194,7 +195,13 @@ def test_a_booking_racing_a_cancellation_never_survives_it(
     booking = threading.Thread(target=lambda: answers.append(roster.book(thandi, FRIDAY)))
     with roster.db.write() as session:
         cancel_shift(
-            session, caller, roster.schedule.schedule_id, _at(FRIDAY), REASON, roster.clock()
+            session,
+            caller,
+            roster.schedule.schedule_id,
+            _at(FRIDAY),
+            REASON,
+            roster.clock(),
+            TEST_RULES.buddy,
         )
         booking.start()
         booking.join(timeout=1.0)

@@ -21,10 +21,10 @@ from watchroster.auth.models import User
 from watchroster.bookings import service
 from watchroster.bookings.messages import INCIDENT_ALERT
 from watchroster.bookings.models import Report
-from watchroster.bookings.report_alerts import AlertRules
 from watchroster.bookings.schemas import ReportCreate
 from watchroster.core.clock import FrozenClock
 from watchroster.core.config import Settings
+from watchroster.core.rules import AlertRules
 from watchroster.db.engine import Database
 from watchroster.outbox.models import OutboxMessage
 

@@ -114,7 +114,7 @@ class Client(threading.Thread):
 
 @pytest.fixture
 def db(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
-    """SQLite only: its reads run on the event loop (`Database.run_read`), so a busy loop leaves
+    """SQLite only: its reads run on the event loop (`Database.offload_read`), so a busy loop leaves
     new connections in the kernel's accept queue and requests unread in receive buffers, which
     is what a shutdown must not drop. On PostgreSQL reads go to the thread pool, the loop takes
     every connection at once and this load finds nothing waiting."""

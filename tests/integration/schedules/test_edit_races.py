@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from tests.support.factories import add_schedule, add_user
+from tests.support.factories import TEST_RULES, add_schedule, add_user
 from watchroster.auth.deps import Principal
 from watchroster.bookings.create import create_booking
 from watchroster.bookings.models import Booking
@@ -54,14 +54,16 @@ def volunteer(db: Database) -> Principal:
 def _book(db: Database, caller: Principal, schedule: Schedule, clock: FrozenClock) -> None:
     data = BookingCreate(schedule_id=schedule.schedule_id, start_time=FRIDAY.isoformat())
     with db.raw_write() as transaction:
-        create_booking(transaction, caller, data, clock(), "ZA")
+        create_booking(transaction, caller, data, clock(), "ZA", TEST_RULES.buddy)
 
 
 def _change(
     db: Database, caller: Principal, schedule: Schedule, clock: FrozenClock, data: ScheduleUpdate
 ) -> None:
     with db.write() as session:
-        edit_schedule(session, caller.user_id, schedule.schedule_id, data, clock())
+        edit_schedule(
+            session, caller.user_id, schedule.schedule_id, data, clock(), TEST_RULES.buddy
+        )
 
 
 def _in_thread(work: Callable[[], None]) -> tuple[threading.Thread, list[BaseException]]:
@@ -99,7 +101,7 @@ def test_a_change_waits_for_a_booking_and_is_refused(
 ) -> None:
     data = BookingCreate(schedule_id=schedule.schedule_id, start_time=FRIDAY.isoformat())
     with db.raw_write() as transaction:
-        create_booking(transaction, volunteer, data, clock(), "ZA")
+        create_booking(transaction, volunteer, data, clock(), "ZA", TEST_RULES.buddy)
         change, errors = _in_thread(lambda: _change(db, coordinator, schedule, clock, SATURDAYS))
         change.join(HOLD_SECONDS)
         assert change.is_alive(), "the change waits for the booking to commit"
@@ -119,7 +121,7 @@ def test_a_change_that_cancels_waits_for_a_booking_and_cancels_it_too(
     data = BookingCreate(schedule_id=schedule.schedule_id, start_time=FRIDAY.isoformat())
     cancelling = ScheduleUpdate(cron_expr="0 18 * * SAT", on_booked="cancel")
     with db.raw_write() as transaction:
-        create_booking(transaction, volunteer, data, clock(), "ZA")
+        create_booking(transaction, volunteer, data, clock(), "ZA", TEST_RULES.buddy)
         change, errors = _in_thread(lambda: _change(db, coordinator, schedule, clock, cancelling))
         change.join(HOLD_SECONDS)
         assert change.is_alive(), "the change waits for the booking to commit"
@@ -136,7 +138,9 @@ def test_a_booking_waits_for_the_change_and_finds_no_such_shift(
     clock: FrozenClock,
 ) -> None:
     with db.write() as session:
-        edit_schedule(session, coordinator.user_id, schedule.schedule_id, SATURDAYS, clock())
+        edit_schedule(
+            session, coordinator.user_id, schedule.schedule_id, SATURDAYS, clock(), TEST_RULES.buddy
+        )
         booking, errors = _in_thread(lambda: _book(db, volunteer, schedule, clock))
         booking.join(HOLD_SECONDS)
         assert booking.is_alive(), "the booking waits for the change to commit"

@@ -54,7 +54,7 @@ def _figures(
 async def _load(request: Request) -> service.Figures:
     context = context_of(request)
     args = (_query(request, "from"), _query(request, "to"), _query(request, "sort"))
-    return await context.db.run_read(_figures, context, *args)
+    return await context.db.offload_read(_figures, context, *args)
 
 
 def _bad_period(request: Request, status: int = 400) -> Response:

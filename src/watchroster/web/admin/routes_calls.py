@@ -43,7 +43,7 @@ async def ask_for_volunteers(request: Request) -> Response:
         with context.db.write() as session:
             service.ask_for_volunteers(
                 session,
-                service.CallRules.of(context.settings),
+                context.rules.calls,
                 schedule_id=schedule,
                 start=at,
                 actor_id=caller.user_id,
@@ -54,7 +54,7 @@ async def ask_for_volunteers(request: Request) -> Response:
     try:
         if schedule_id is None or start is None:
             raise NotFound
-        await context_of(request).db.run_write(ask, context_of(request), schedule_id, start)
+        await context_of(request).db.offload_write(ask, context_of(request), schedule_id, start)
     except Conflict:
         notice = "already_asked"
     except AppError:  # not an open slot (any more), or no such schedule
@@ -103,4 +103,4 @@ async def calls_for(
     `admin/roster/gap_actions.html` as `calls` (aware datetimes compare and hash by instant, so
     the slot's local start finds the call's UTC one)."""
     context = context_of(request)
-    return await context.db.run_read(_statuses, context, first, days, lang)
+    return await context.db.offload_read(_statuses, context, first, days, lang)

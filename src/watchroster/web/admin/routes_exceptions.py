@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 from watchroster.auth.deps import Principal
 from watchroster.auth.models import User
 from watchroster.bookings import shift_cancel
-from watchroster.bookings.buddies import BuddyRules
 from watchroster.core import i18n
 from watchroster.core.errors import AppError, NotFound
 from watchroster.core.timefmt import parse_instant, to_rfc3339
@@ -112,7 +111,7 @@ async def _cancel_page(
         start = parse_instant(start_text, "start")
         if schedule_id is None:
             raise NotFound("no such schedule")
-        values = await context.db.run_read(_cancel_values, context, schedule_id, start, lang)
+        values = await context.db.offload_read(_cancel_values, context, schedule_id, start, lang)
     except AppError:
         return _not_found(request)
     values |= extra
@@ -146,7 +145,7 @@ async def cancel(request: Request, schedule_text: str) -> Response:
     context = context_of(request)
     try:
         start = parse_instant(start_text, "start")
-        done = await context.db.run_write(_cancel, context, caller, schedule_id, start, reason)
+        done = await context.db.offload_write(_cancel, context, caller, schedule_id, start, reason)
     except NotFound:
         return _not_found(request)
     except AppError:  # started, or cancelled meanwhile: the page says which
@@ -159,7 +158,7 @@ def _cancel(
     context: AppContext, caller: Principal, schedule_id: int, start: datetime, reason: str
 ) -> int:
     """Cancel the shift; how many bookings were cancelled (their people were told)."""
-    rules = BuddyRules.of(context.settings)
+    rules = context.rules.buddy
     with context.db.write() as session:
         done = shift_cancel.cancel_shift(
             session, caller, schedule_id, start, reason, context.clock(), rules
@@ -271,7 +270,7 @@ async def exceptions_page(request: Request, schedule_text: str) -> Response:
     if schedule_id is None:
         return _not_found(request)
     try:
-        values = await context.db.run_read(_list_values, context, schedule_id, lang)
+        values = await context.db.offload_read(_list_values, context, schedule_id, lang)
     except NotFound:
         return _not_found(request)
     told = query_number(request.query_params, "told", 0) or 0
@@ -293,7 +292,7 @@ async def undo(request: Request, schedule_text: str, exception_text: str) -> Res
 
     context = context_of(request)
     try:
-        await context.db.run_write(restore, context)
+        await context.db.offload_write(restore, context)
     except NotFound:
         return _not_found(request)
     except AppError:  # the shift has started meanwhile

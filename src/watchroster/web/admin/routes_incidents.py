@@ -138,7 +138,7 @@ async def inbox_page(request: Request) -> Response:
     filters = _filters(request.query_params.multi_items())
     offset = query_number(request.query_params, "offset", 0) or 0
     try:
-        values = await context.db.run_read(_inbox_values, context, filters, offset, lang)
+        values = await context.db.offload_read(_inbox_values, context, filters, offset, lang)
     except ValidationFailed:
         return _bad_filter(request)
     query = urlencode(filters)
@@ -181,7 +181,7 @@ async def inbox_csv(request: Request) -> Response:
     context = context_of(request)
     filters = _filters(request.query_params.multi_items())
     try:
-        body = await context.db.run_read(_export, context, filters)
+        body = await context.db.offload_read(_export, context, filters)
     except ValidationFailed:
         return _bad_filter(request)
     today = context.clock().astimezone(context.settings.zone).date()
@@ -202,7 +202,7 @@ async def report_page(request: Request, report_text: str) -> Response:
     if report_id is None:
         return _not_found(request)
     try:
-        entry = await context.db.run_read(_one_entry, context, report_id, lang)
+        entry = await context.db.offload_read(_one_entry, context, report_id, lang)
     except NotFound:
         return _not_found(request)
     values = {"e": entry, "back": "", "section": "admin", "area": "incidents"}
@@ -230,7 +230,7 @@ async def review(request: Request, report_text: str) -> Response:
             service.mark_reviewed(session, caller, report_id, note, context.clock())
 
     try:
-        await context.db.run_write(work, context, caller)
+        await context.db.offload_write(work, context, caller)
     except NotFound:
         return _not_found(request)
     except Conflict:

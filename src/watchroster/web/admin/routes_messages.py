@@ -119,7 +119,7 @@ def _notice(request: Request, lang: str) -> dict[str, Any]:
 async def messages_page(request: Request) -> Response:
     await admin_user(request)
     context, lang = context_of(request), language_of(request)
-    values = await context.db.run_read(_values, context, lang)
+    values = await context.db.offload_read(_values, context, lang)
     page = {**values, "section": "admin", "area": "messages", "logged_in": True}
     return render(request, "admin/messages/list.html", {**page, **_notice(request, lang)})
 
@@ -133,7 +133,7 @@ async def retry_all(request: Request) -> Response:
         with context.db.write() as session:
             return operations.retry_failed(session, context.clock())
 
-    count = await context_of(request).db.run_write(retry, context_of(request))
+    count = await context_of(request).db.offload_write(retry, context_of(request))
     return redirect(request, f"/admin/messages?did=retried_all&count={count}")
 
 
@@ -151,7 +151,7 @@ async def retry_one(request: Request, outbox_id: str) -> Response:
         raise BadNumber("outbox_id")
     done = "retried"
     try:
-        await context_of(request).db.run_write(retry, context_of(request), message_id)
+        await context_of(request).db.offload_write(retry, context_of(request), message_id)
     except (NotFound, Conflict):
         done = "not_retryable"
     return redirect(request, f"/admin/messages?did={done}")

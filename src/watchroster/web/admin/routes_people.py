@@ -78,7 +78,7 @@ async def _page(
     request: Request, caller: Principal, shown: dict[int, tuple[str, str]] | None = None
 ) -> Response:
     context, lang = context_of(request), language_of(request)
-    rows = await context.db.run_read(_rows, context, caller, lang)
+    rows = await context.db.offload_read(_rows, context, caller, lang)
     values = {
         "section": "admin",
         "area": "people",
@@ -116,7 +116,7 @@ async def show_phone(request: Request, user_id: str) -> Response:
     try:
         if target is None:
             raise NotFound
-        phone = await context.db.run_read(reveal, context, target)
+        phone = await context.db.offload_read(reveal, context, target)
     except NotFound:
         return _not_found(request)
     number = phonenumbers.parse(phone, None)
@@ -151,7 +151,7 @@ async def change_person(request: Request, user_id: str, what: str) -> Response:
 
     context = context_of(request)
     try:
-        await context.db.run_write(save, context, target)
+        await context.db.offload_write(save, context, target)
     except NotFound:
         return _not_found(request)
     except Conflict as refused:

@@ -75,7 +75,7 @@ async def _roster_or_error(request: Request) -> tuple[Period, service.Roster] | 
         return error_page(
             request, 400, _("Not a date"), _("Choose the week with a date such as 2026-12-07.")
         )
-    return period, await context.db.run_read(_read, context, period)
+    return period, await context.db.offload_read(_read, context, period)
 
 
 def _words(lang: str) -> dict[str, Any]:
@@ -109,7 +109,7 @@ async def roster_page(request: Request) -> Response:
         # Calls for volunteers on these days (`admin/roster/gap_actions.html`).
         "calls": await routes_calls.calls_for(request, period.first, period.days, lang),
         # "Home safe" overdue (helper C, issue #12 §5): by (schedule_id, start).
-        "overdue": await context_of(request).db.run_read(_overdue, context_of(request)),
+        "overdue": await context_of(request).db.offload_read(_overdue, context_of(request)),
         **_words(lang),
     }
     return render(request, "admin/roster/roster.html", values)

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from watchroster.bookings import schedule_edit
-from watchroster.bookings.buddies import BuddyRules
 from watchroster.core import i18n
 from watchroster.core.errors import Conflict, NotFound
 from watchroster.core.i18n import N_
@@ -62,7 +61,7 @@ def _rows(context: AppContext, lang: str) -> list[Row]:
 async def schedule_list(request: Request) -> Response:
     await admin_user(request)
     context, lang = context_of(request), language_of(request)
-    rows = await context.db.run_read(_rows, context, lang)
+    rows = await context.db.offload_read(_rows, context, lang)
     _ = i18n.gettext_for(lang)
     done = DONE.get(request.query_params.get("done", ""))
     values = {"section": "admin", "area": "schedules", "rows": rows}
@@ -103,10 +102,10 @@ async def _form_page(
     context, lang = context_of(request), language_of(request)
     draft, errors = parse(form, lang, context.settings.holiday_country)
     errors = {**errors, **extra.pop("errors", {})}
-    result = await context.db.run_read(_preview, context, draft, lang) if draft else None
+    result = await context.db.offload_read(_preview, context, draft, lang) if draft else None
     dropped = []
     if draft is not None and form.schedule_id is not None:
-        dropped = await context.db.run_read(_dropped, context, draft, form.schedule_id)
+        dropped = await context.db.offload_read(_dropped, context, draft, form.schedule_id)
     values = {
         "section": "admin",
         "area": "schedules",
@@ -177,7 +176,7 @@ async def _save(
             errors["name"] = _("Give the schedule a name of at most 100 characters.")
         return await _form_page(request, form, status=400, errors=errors, **shown)
     try:
-        await context.db.run_write(_write, context, draft, draft.name, saving)
+        await context.db.offload_write(_write, context, draft, draft.name, saving)
     except Conflict as refused:
         if refused.code == edits.BOOKINGS_AFFECTED:  # the list and "Cancel these … and save"
             return await _form_page(request, form, status=409, confirm_cancel=True, **shown)
@@ -200,7 +199,7 @@ def _write(ctx: AppContext, draft: ScheduleDraft, name: str, saving: _Saving) ->
         changes = update_data(draft, name, zone, country)
         if saving.cancel_booked:
             changes = changes.model_copy(update={"on_booked": "cancel"})
-        schedule_id, now, rules = saving.schedule.schedule_id, ctx.clock(), BuddyRules.of(settings)
+        schedule_id, now, rules = saving.schedule.schedule_id, ctx.clock(), ctx.rules.buddy
         schedule_edit.edit_schedule(session, saving.admin_id, schedule_id, changes, now, rules)
 
 
@@ -217,7 +216,7 @@ async def _schedule_or_404(request: Request, text: str) -> Schedule | Response:
     try:
         if schedule_id is None:
             raise NotFound("no such schedule")
-        return await context.db.run_read(_read, context, schedule_id)
+        return await context.db.offload_read(_read, context, schedule_id)
     except NotFound:
         _ = i18n.gettext_for(lang)
         return error_page(
@@ -267,7 +266,7 @@ async def set_active(request: Request, schedule_id: str) -> Response:
 
     context, lang = context_of(request), language_of(request)
     try:
-        await context.db.run_write(change, context)
+        await context.db.offload_write(change, context)
     except Conflict:
         _ = i18n.gettext_for(lang)
         return error_page(
@@ -295,7 +294,7 @@ async def delete_schedule(request: Request, schedule_id: str) -> Response:
 
     context, lang = context_of(request), language_of(request)
     try:
-        await context.db.run_write(delete, context)
+        await context.db.offload_write(delete, context)
     except Conflict as refused:
         _ = i18n.gettext_for(lang)
         if refused.code == "schedule_has_bookings":
