@@ -19,7 +19,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from watchroster import web
 from watchroster.attendance import router as attendance_router
-from watchroster.auth import erasure
 from watchroster.auth import router as auth_router
 from watchroster.auth.deps import authenticate, bearer_token_hash, require_admin
 from watchroster.bookings import erasure as bookings_erasure
@@ -44,7 +43,7 @@ from watchroster.outbox import router as outbox_router
 from watchroster.outbox.stats import outbox_gauges, outbox_stats
 from watchroster.people import router as people_router
 from watchroster.roster import router as roster_router
-from watchroster.runtime.context import AppContext
+from watchroster.runtime.context import AppContext, Hooks
 from watchroster.schedules import router as schedules_router
 from watchroster.web import admin as admin_pages
 
@@ -52,15 +51,6 @@ log = logging.getLogger("watchroster.app")
 
 THREAD_POOL_SIZE = 4
 GIL_SWITCH_INTERVAL_SECONDS = 0.0002
-
-# Erasing an account (`auth`) cancels the person's bookings: auth sits below bookings, so the
-# entry point connects them, once, before any request.
-erasure.on_account_erased(bookings_erasure.forget_user)
-# Likewise the calendar feature (above auth): GET /me shows the link, erasing deletes it.
-auth_router.provide_calendar_url(calendar_router.calendar_url_of)
-erasure.on_account_erased(calendar_service.forget_user)
-# A schedule edit (`schedules`) cancels or moves the bookings it concerns (`bookings`).
-schedules_router.provide_carry(schedule_edit.carry_for)
 
 # Started with the app (the embedded dispatcher); each returns a function that stops it.
 BackgroundStarter = Callable[[AppContext], Callable[[], None]]
@@ -78,7 +68,12 @@ def create_app(
     SQLite's WAL checkpoints in a thread (off where another process runs them, see `serving`)."""
     settings = settings or get_settings()
     settings.check_production_safety()
-    context = AppContext(settings=settings, db=db or Database(settings.database_url), clock=clock)
+    context = AppContext(
+        settings=settings,
+        db=db or Database(settings.database_url),
+        clock=clock,
+        hooks=_hooks(),
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -138,6 +133,19 @@ def create_app(
     web.install(app)  # the volunteer pages and their static files
     admin_pages.install(app)  # the coordinator console under /admin
     return app
+
+
+def _hooks() -> Hooks:
+    """What lower features call in higher ones, connected here (per app, not at import time):
+    - erasing an account (`auth`) cancels the person's bookings and deletes their calendar link
+      (features above auth);
+    - a schedule edit (`schedules`) cancels or moves the bookings it concerns (`bookings`);
+    - GET /me (`auth`) shows the calendar feature's link."""
+    return Hooks(
+        erasure=(bookings_erasure.forget_user, calendar_service.forget_user),
+        carry_for=schedule_edit.carry_for,
+        calendar_url=calendar_router.calendar_url_of,
+    )
 
 
 def _request_id(request: Request) -> str:

@@ -100,14 +100,16 @@ def principal_in(
     return Principal(user_id, role, name, phone, session_id, channel, language)
 
 
-def _principal(context: AppContext, token_hash: str) -> Principal:
+def principal_for(context: AppContext, token_hash: str) -> Principal:
+    """The caller behind a token hash in a read of its own (the API's bearer token, the pages'
+    session cookie), or 401."""
     with context.db.raw_read() as transaction:
         return principal_in(transaction, token_hash, context.clock())
 
 
 async def authenticate(request: Request, context: ContextDep) -> Principal:
     """The caller behind the bearer token, or 401 (see `Database.offload_read` for why async)."""
-    return await context.db.offload_read(_principal, context, token_hash_of(request, context))
+    return await context.db.offload_read(principal_for, context, token_hash_of(request, context))
 
 
 async def bearer_token_hash(request: Request, context: ContextDep) -> str:

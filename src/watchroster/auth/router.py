@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from watchroster.auth import service
+from watchroster.auth import actions, service
 from watchroster.auth.deps import AdminUser, CurrentUser
 from watchroster.auth.schemas import (
     LoginOut,
@@ -24,8 +23,7 @@ from watchroster.core.errors import Unauthorized
 from watchroster.core.fields import PathId
 from watchroster.core.phones import normalise_phone
 from watchroster.http.client_ip import client_ip
-from watchroster.http.deps import ClockDep, ContextDep, DbDep, RulesDep, SettingsDep
-from watchroster.runtime.context import AppContext
+from watchroster.http.deps import ClockDep, ContextDep, DbDep, SettingsDep
 
 router = APIRouter(tags=["auth"])
 
@@ -100,21 +98,13 @@ def logout(principal: CurrentUser, db: DbDep, clock: ClockDep) -> Response:
     return Response(status_code=204)
 
 
-# The calendar feature sits above auth (import layers), so the application hands over how to
-# find a user's calendar URL (`app.py`), as the entry point hands periodic jobs to the outbox.
-CalendarUrl = Callable[[AppContext, int], str]
-_calendar_url: list[CalendarUrl] = []
-
-
-def provide_calendar_url(find: CalendarUrl) -> None:
-    _calendar_url[:] = [find]
-
-
 @router.get("/me", response_model=UserOut, responses=_AUTH_RESPONSES)
 def read_me(principal: CurrentUser, context: ContextDep) -> UserOut:
     with context.db.read() as session:
         me = UserOut.of(service.get_user(session, principal.user_id))
-    for find in _calendar_url:
+    # The calendar feature sits above auth (import layers): `create_app` hands its lookup over.
+    find = context.hooks.calendar_url
+    if find is not None:
         me.calendar_url = find(context, principal.user_id)
     return me
 
@@ -127,11 +117,11 @@ def update_me(body: MePatch, principal: CurrentUser, db: DbDep) -> UserOut:
 
 
 @router.delete("/me", status_code=204, responses=_AUTH_RESPONSES)
-def erase_me(principal: CurrentUser, db: DbDep, clock: ClockDep, rules: RulesDep) -> Response:
+def erase_me(principal: CurrentUser, context: ContextDep) -> Response:
     """Erase your account: phone and name removed, sessions ended, future bookings cancelled.
     Past attendance stays, anonymised, for the group's statistics."""
-    with db.write() as session:
-        service.erase_account(session, principal.user_id, clock(), rules)
+    with context.db.write() as session:
+        actions.erase_my_account(session, context, principal)
     return Response(status_code=204)
 
 
@@ -159,11 +149,8 @@ def list_users(
     },
 )
 def update_user(
-    user_id: UserId, body: UserPatch, admin: AdminUser, db: DbDep, clock: ClockDep
+    user_id: UserId, body: UserPatch, admin: AdminUser, context: ContextDep
 ) -> MemberOut:
     """Change a user's role or active flag; deactivating ends all of their sessions at once."""
-    with db.write() as session:
-        user = service.update_user(
-            session, actor_id=admin.user_id, user_id=user_id, data=body, now=clock()
-        )
-        return MemberOut.of(user)
+    with context.db.write() as session:
+        return MemberOut.of(actions.change_access(session, context, admin, user_id, body))

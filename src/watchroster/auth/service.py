@@ -7,6 +7,7 @@ database alone neither logs anyone in nor lets guesses be tested offline.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -335,15 +336,22 @@ def update_me(session: Session, user_id: int, data: MePatch) -> User:
     return user
 
 
-def erase_account(session: Session, user_id: int, now: datetime, rules: Rules) -> None:
+def erase_account(
+    session: Session,
+    user_id: int,
+    now: datetime,
+    rules: Rules,
+    hooks: Sequence[erasure.ErasureHook],
+) -> None:
     """Remove the person, keep the statistics: the user row stays (bookings and reports point at
     it) without phone, name or language; sessions end, the login code goes, future bookings are
     cancelled, queued messages to the number expire, the outbox and buddy entries lose the number,
     and stored replies of retried requests are deleted. The features above auth do their part
-    through `auth.erasure` (bookings: `bookings.erasure.forget_user`)."""
+    through `hooks` (the context's, `auth.erasure`; bookings: `bookings.erasure.forget_user`)."""
     user = get_user(session, user_id)
     phone = user.phone
-    erasure.run_hooks(session, user_id, phone, now, rules)  # first: while the number is still here
+    # First: while the number is still here.
+    erasure.run_hooks(hooks, session, user_id, phone, now, rules)
     revoke_all_sessions(session, user_id, now)
     if phone is not None:
         session.execute(delete(LoginCode).where(LoginCode.phone == phone))

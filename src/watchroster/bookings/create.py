@@ -15,10 +15,11 @@ from typing import Any
 
 from sqlalchemy import bindparam, select
 
-from watchroster.auth.deps import Principal
+from watchroster.auth.deps import Principal, principal_in
 from watchroster.auth.models import User
-from watchroster.bookings import buddies, busy, messages, seats
-from watchroster.bookings.schemas import BookingCreate, first_name
+from watchroster.bookings import buddies, busy, idempotency, messages, seats
+from watchroster.bookings.idempotency import Reply, RequestKey
+from watchroster.bookings.schemas import BookingCreate, BookingCreated, first_name
 from watchroster.core.errors import Forbidden, NotFound, ValidationFailed
 from watchroster.core.phones import normalise_phone
 from watchroster.core.rules import BuddyRules
@@ -222,6 +223,44 @@ def create_booking(
     )
     metrics.BOOKINGS_CREATED.inc()
     return replace(booking, buddy_notified=notified if buddy.named else None), schedule
+
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """A booking as `usecases.book` asks for it: whose session, what, and the context's time
+    and rules (read before the group commit runs it)."""
+
+    token_hash: str
+    data: BookingCreate
+    now: datetime
+    default_region: str
+    rules: BuddyRules
+
+
+def book_as(transaction: RawTransaction, asked: Asked) -> Booked:
+    """`create_booking` for the holder of the session, checked in the booking's transaction."""
+    caller = principal_in(transaction, asked.token_hash, asked.now, lock_caller=True)
+    data, now = asked.data, asked.now
+    return create_booking(transaction, caller, data, now, asked.default_region, asked.rules)
+
+
+def reply_of(booking: NewBooking, schedule: ScheduleView) -> Reply:
+    """The 201 answer of a booking, as sent and as stored for a replay."""
+    created = BookingCreated.of_new(booking, schedule, booking.buddy_notified)
+    return Reply(201, created.model_dump_json())
+
+
+def book_once(transaction: RawTransaction, asked: Asked, key: RequestKey) -> Reply:
+    """`book_as` once per key: a repeat gets the first reply, in the same transaction."""
+    caller = principal_in(transaction, asked.token_hash, asked.now, lock_caller=True)
+    data, now, region, rules = asked.data, asked.now, asked.default_region, asked.rules
+    return idempotency.once(
+        transaction,
+        caller.user_id,
+        key,
+        now,
+        lambda: reply_of(*create_booking(transaction, caller, data, now, region, rules)),
+    )
 
 
 def _bookable_schedule(transaction: RawTransaction, schedule_id: int) -> ScheduleView:

@@ -1,4 +1,5 @@
-"""HTTP endpoints of bookings and incident reports; thin over `service`.
+"""HTTP endpoints of bookings and incident reports: the actions are `usecases` (the pages call
+the same), the lists and reads `service`.
 
 Each endpoint owns its transaction: the commit has happened before the response is built, so a
 201 means the booking and its messages are durable.
@@ -11,10 +12,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
-from watchroster.auth.deps import CurrentUser, Principal, TokenHash, principal_in
-from watchroster.bookings import create, home_safe, idempotency, participants, service
-from watchroster.bookings.idempotency import IdempotencyKeyHeader, Reply, RequestKey
-from watchroster.bookings.models import ShiftSchedule
+from watchroster.auth.deps import CurrentUser, Principal, TokenHash
+from watchroster.bookings import idempotency, service, usecases
+from watchroster.bookings.idempotency import IdempotencyKeyHeader, RequestKey
 from watchroster.bookings.schemas import (
     DEFAULT_PAGE,
     MAX_OFFSET,
@@ -34,8 +34,8 @@ from watchroster.bookings.schemas import (
 from watchroster.core.config import Settings
 from watchroster.core.fields import PathId, QueryId, bound_query
 from watchroster.core.timefmt import parse_bound
-from watchroster.db.rawsql import RawTransaction
-from watchroster.http.deps import ClockDep, DbDep, RulesDep, SettingsDep, context_of
+from watchroster.http.deps import ContextDep, DbDep, SettingsDep, context_of
+from watchroster.runtime.context import AppContext
 
 router = APIRouter(tags=["bookings"])
 
@@ -89,39 +89,12 @@ async def create_booking(
     the shift's lowest free seat (`seat`); with none left: 409 `slot_taken`, "this shift is
     full"."""
     # The hot path (see `bookings.create`): the token is checked inside the booking's own
-    # transaction, and the response is serialised once, here, rather than validated again.
-    context = context_of(request)
-    now, region = context.clock(), context.settings.default_region
-    rules = context.rules.buddy
-
-    def book(transaction: RawTransaction, caller: Principal) -> create.Booked:
-        return create.create_booking(transaction, caller, body, now, region, rules)
-
-    if idempotency_key is None:  # no extra statement on the common path
-        # The response is built after the commit, outside SQLite's write lock: every
-        # microsecond inside it is one no other booking can use (issue #14).
-        new = await context.writes.run(
-            lambda t: book(t, principal_in(t, token_hash, now, lock_caller=True))
-        )
-        body_json = _created(*new).model_dump_json()
-        return Response(body_json, status_code=201, media_type="application/json")
-    key = RequestKey.of(idempotency_key, "POST", request.url.path, body)
-
-    def book_once(transaction: RawTransaction) -> Reply:
-        caller = principal_in(transaction, token_hash, now, lock_caller=True)
-        return idempotency.once(
-            transaction,
-            caller.user_id,
-            key,
-            now,
-            lambda: Reply(201, _created(*book(transaction, caller)).model_dump_json()),
-        )
-
-    return (await context.writes.run(book_once)).response()
-
-
-def _created(booking: create.NewBooking, schedule: ShiftSchedule) -> BookingCreated:
-    return BookingCreated.of_new(booking, schedule, booking.buddy_notified)
+    # transaction, and the response is the reply's body as serialised once, not validated again.
+    key = None
+    if idempotency_key is not None:
+        key = RequestKey.of(idempotency_key, "POST", request.url.path, body)
+    reply = await usecases.book(context_of(request), token_hash, body, key)
+    return reply.response()
 
 
 def _bounds(settings: Settings, from_: str | None, to: str | None) -> tuple[Bound, Bound]:
@@ -175,20 +148,18 @@ def get_booking(booking_id: BookingId, caller: CurrentUser, db: DbDep) -> Bookin
 
 
 @router.delete("/bookings/{booking_id}", status_code=204, responses=_CONFLICTS)
-def cancel_booking(
-    booking_id: BookingId, caller: CurrentUser, db: DbDep, clock: ClockDep, rules: RulesDep
-) -> Response:
+def cancel_booking(booking_id: BookingId, caller: CurrentUser, context: ContextDep) -> Response:
     """Cancel before the shift starts; the slot is free again at once."""
-    with db.write() as session:
-        service.cancel_booking(session, caller, booking_id, clock(), rules.buddy)
+    with context.db.write() as session:
+        usecases.cancel(session, context, caller, booking_id)
     return Response(status_code=204)
 
 
 def _record_attendance(
-    booking_id: int, body: AttendanceUpdate, caller: CurrentUser, db: DbDep, clock: ClockDep
+    booking_id: int, body: AttendanceUpdate, caller: Principal, context: AppContext
 ) -> BookingOut:
-    with db.write() as session:
-        booking, schedule = service.record_attendance(session, caller, booking_id, body, clock())
+    with context.db.write() as session:
+        booking, schedule = usecases.record_attendance(session, context, caller, booking_id, body)
         return BookingOut.of(booking, schedule)
 
 
@@ -197,26 +168,18 @@ def patch_booking(
     booking_id: BookingId,
     body: BookingUpdate,
     caller: CurrentUser,
-    db: DbDep,
-    clock: ClockDep,
-    rules: RulesDep,
+    context: ContextDep,
 ) -> BookingChanged:
     """Record or correct attendance once the shift has started (the registered buddy: only
     `buddy_attended`), or, before it starts, name another buddy (the volunteer who booked; any
     buddy field replaces the buddy, none at all removes it; 409 `buddy_busy` when they are on
     an overlapping shift)."""
     if not body.changes_buddy:
-        done = _record_attendance(booking_id, body.attendance(), caller, db, clock)
+        done = _record_attendance(booking_id, body.attendance(), caller, context)
         return BookingChanged(**done.model_dump())
-    with db.write() as session:
-        booking, schedule, told = participants.change_buddy(
-            session,
-            caller,
-            booking_id,
-            body.buddy_change(),
-            clock(),
-            default_region=rules.buddy.default_region,
-            rules=rules.buddy,
+    with context.db.write() as session:
+        booking, schedule, told = usecases.change_buddy(
+            session, context, caller, booking_id, body.buddy_change()
         )
         changed = BookingChanged.of(booking, schedule)
     changed.buddy_notified = told
@@ -228,31 +191,29 @@ def patch_booking(
     status_code=204,
     responses={**_CONFLICTS, 403: {"description": "you are not this booking's registered buddy"}},
 )
-def decline_booking(
-    booking_id: BookingId, caller: CurrentUser, db: DbDep, clock: ClockDep, rules: RulesDep
-) -> Response:
+def decline_booking(booking_id: BookingId, caller: CurrentUser, context: ContextDep) -> Response:
     """The registered buddy says "I can't come" before the shift starts: the buddy link is
     removed and the volunteer told by message."""
-    with db.write() as session:
-        participants.decline(session, caller, booking_id, clock(), rules.buddy)
+    with context.db.write() as session:
+        usecases.decline(session, context, caller, booking_id)
     return Response(status_code=204)
 
 
 @router.post("/bookings/{booking_id}/safe", response_model=BookingOut, responses=_CONFLICTS)
-def mark_safe(booking_id: BookingId, caller: CurrentUser, db: DbDep, clock: ClockDep) -> BookingOut:
+def mark_safe(booking_id: BookingId, caller: CurrentUser, context: ContextDep) -> BookingOut:
     """Home safe: the volunteer, the registered buddy or an admin says everyone on the shift
     got home. Only once the shift has ended (409 `shift_not_ended`); again changes nothing."""
-    with db.write() as session:
-        booking, schedule = home_safe.mark_safe(session, caller, booking_id, clock())
+    with context.db.write() as session:
+        booking, schedule = usecases.mark_safe(session, context, caller, booking_id)
         return BookingOut.of(booking, schedule)
 
 
 @router.post("/bookings/{booking_id}/attendance", response_model=BookingOut, responses=_CONFLICTS)
 def post_attendance(
-    booking_id: BookingId, body: AttendanceUpdate, caller: CurrentUser, db: DbDep, clock: ClockDep
+    booking_id: BookingId, body: AttendanceUpdate, caller: CurrentUser, context: ContextDep
 ) -> BookingOut:
     """Same as PATCH /bookings/{booking_id}."""
-    return _record_attendance(booking_id, body, caller, db, clock)
+    return _record_attendance(booking_id, body, caller, context)
 
 
 @router.post(
@@ -262,25 +223,17 @@ def file_report(
     booking_id: BookingId,
     body: ReportCreate,
     caller: CurrentUser,
-    db: DbDep,
-    rules: RulesDep,
-    clock: ClockDep,
+    context: ContextDep,
     request: Request,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
     """File an incident report on a started shift, until 24 h after its end; severity 2
     alerts the admins, within the alert caps."""
-    now = clock()
     key = None
     if idempotency_key is not None:
         key = RequestKey.of(idempotency_key, "POST", request.url.path, body)
-    with db.write() as session:
-
-        def filed() -> Reply:
-            report = service.file_report(session, caller, booking_id, body, now, rules.alerts)
-            return Reply(201, ReportOut.of(report).model_dump_json())
-
-        reply = idempotency.once_in_session(session, caller.user_id, key, now, filed)
+    with context.db.write() as session:
+        reply = usecases.file_report(session, context, caller, booking_id, body, key)
     return reply.response()
 
 

@@ -1,8 +1,9 @@
 """A coordinator's schedule edit, carried over to its bookings (issue #21 §1, §9).
 
 `schedules.service.update_schedule` decides what an edit does to booked upcoming shifts
-(`schedules.edits`); writing those bookings is this package's, so the API (`app.py` hands
-`carry_for` to `schedules.router`) and the console pass `carry_bookings` down to it:
+(`schedules.edits`); writing those bookings is this package's, so the entry point puts
+`carry_for` in the application context (`AppContext.hooks`) and the use case
+`schedules.service.change_schedule` (the API's and the console's) passes it down:
 - bookings of shifts the edit drops are cancelled as a cancelled shift's are
   (`shift_cancel.cancel_bookings`): by the coordinator, with a reason, everyone on them told;
 - bookings that stay get the new end, and every change a calendar shows (end, name, zone)
@@ -42,8 +43,9 @@ def edit_schedule(
     now: datetime,
     rules: BuddyRules,
 ) -> Schedule:
-    """`PATCH /schedules/{id}` and the console's form: the edit by coordinator `by_user_id`,
-    its name unique among active schedules, its bookings carried over."""
+    """The edit by coordinator `by_user_id`, its name unique among active schedules, its bookings
+    carried over: what `schedules.service.change_schedule` does, for a caller without an
+    application context."""
     carry = partial(carry_bookings, by_user_id=by_user_id, rules=rules)
     return service.update_schedule(
         session, schedule_id, data, unique_name=True, now=now, carry=carry
@@ -51,7 +53,7 @@ def edit_schedule(
 
 
 def carry_for(by_user_id: int, rules: BuddyRules) -> Carry:
-    """The `Carry` of an edit by `by_user_id` (handed to `schedules.router` by `app.py`)."""
+    """The `Carry` of an edit by `by_user_id` (`AppContext.hooks.carry_for`, see `app.py`)."""
     return partial(carry_bookings, by_user_id=by_user_id, rules=rules)
 
 

@@ -10,6 +10,7 @@ together or not at all. A schedule edit that drops booked shifts cancels them th
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,9 +29,12 @@ from watchroster.core import i18n
 from watchroster.core.errors import Conflict, NotFound, ValidationFailed
 from watchroster.core.rules import BuddyRules
 from watchroster.http import metrics
+from watchroster.runtime.context import AppContext
 from watchroster.schedules import exclusions
 from watchroster.schedules.models import Schedule, ScheduleException
 from watchroster.schedules.recurrence import is_occurrence
+
+log = logging.getLogger("watchroster.bookings")
 
 # Outbox `message_type` values (at most 32 characters).
 SHIFT_CANCELLED = "shift_cancelled"
@@ -86,6 +90,38 @@ def check_cancellable(session: Session, schedule: Schedule, start: datetime, now
         raise Conflict("the shift has already started", code="shift_started")
     if exclusions.find_exception(session, schedule.schedule_id, start) is not None:
         raise Conflict("this shift is already cancelled", code="shift_already_cancelled")
+
+
+def cancel_one_shift(
+    session: Session,
+    context: AppContext,
+    caller: Principal,
+    schedule_id: int,
+    start: datetime,
+    reason: str,
+) -> Cancelled:
+    """The use case "cancel a shift" (`POST /schedules/{id}/exceptions` and the console's
+    confirmation page): `cancel_shift` by `caller` at the context's time, with its buddy rules
+    (the allowed regions and default language of the messages)."""
+    now, rules = context.clock(), context.rules.buddy
+    done = cancel_shift(session, caller, schedule_id, start, reason, now, rules)
+    log.info(
+        "admin %s cancelled shift %s of schedule %s: %d bookings cancelled",
+        caller.user_id,
+        done.exception.exception_id,
+        schedule_id,
+        len(done.bookings),
+    )
+    return done
+
+
+def undo_shift_cancel(
+    session: Session, context: AppContext, caller: Principal, schedule_id: int, exception_id: int
+) -> None:
+    """The use case "undo" (`DELETE /schedules/{id}/exceptions/{id}` and the console's button):
+    the shift is offered again until it starts; the bookings it cancelled stay cancelled."""
+    exclusions.restore_shift(session, schedule_id, exception_id, context.clock())
+    log.info("admin %s restored shift %s of schedule %s", caller.user_id, exception_id, schedule_id)
 
 
 def cancel_shift(

@@ -1,7 +1,7 @@
 """HTTP endpoints of cancelled shifts: list, cancel one shift, undo (admins only).
 
-Thin over `shift_cancel` (which cancels bookings, hence this package) and
-`schedules.exclusions`; the console pages (`web.admin.routes_exceptions`) call the same.
+Thin over the use cases `shift_cancel.cancel_one_shift` and `undo_shift_cancel` (which cancel
+bookings, hence this package); the console pages (`web.admin.routes_exceptions`) call the same.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from watchroster.auth.deps import AdminUser
 from watchroster.bookings import shift_cancel
 from watchroster.core.fields import PathId
 from watchroster.core.timefmt import parse_instant
-from watchroster.http.deps import ClockDep, DbDep, RulesDep
+from watchroster.http.deps import ContextDep, DbDep
 from watchroster.schedules import exclusions
 from watchroster.schedules.exception_schemas import ExceptionCreate, ExceptionOut, ShiftCancelOut
 from watchroster.schedules.service import get_schedule
@@ -59,16 +59,14 @@ def cancel_shift(
     schedule_id: PathId,
     body: ExceptionCreate,
     admin: AdminUser,
-    db: DbDep,
-    rules: RulesDep,
-    clock: ClockDep,
+    context: ContextDep,
 ) -> ShiftCancelOut:
     """Cancel one shift with a reason: it is no longer offered or bookable; its bookings are
     cancelled and each volunteer and registered buddy is told the reason by message."""
     start = parse_instant(body.start, "start")
-    with db.write() as session:
-        done = shift_cancel.cancel_shift(
-            session, admin, schedule_id, start, body.reason, clock(), rules.buddy
+    with context.db.write() as session:
+        done = shift_cancel.cancel_one_shift(
+            session, context, admin, schedule_id, start, body.reason
         )
         out = ExceptionOut.of(done.exception, done.schedule)
         ids = [booking.booking_id for booking in done.bookings]
@@ -81,10 +79,10 @@ def cancel_shift(
     responses={**_ADMIN, 409: {"description": "The shift has started: too late to undo"}},
 )
 def restore_shift(
-    schedule_id: PathId, exception_id: PathId, _admin: AdminUser, db: DbDep, clock: ClockDep
+    schedule_id: PathId, exception_id: PathId, admin: AdminUser, context: ContextDep
 ) -> Response:
     """Undo a cancellation before the shift starts: the slot is offered again. Bookings it
     cancelled stay cancelled."""
-    with db.write() as session:
-        exclusions.restore_shift(session, schedule_id, exception_id, clock())
+    with context.db.write() as session:
+        shift_cancel.undo_shift_cancel(session, context, admin, schedule_id, exception_id)
     return Response(status_code=204)

@@ -11,7 +11,7 @@ from watchroster.calls import service
 from watchroster.calls.schemas import CallCreate, CallOut
 from watchroster.core.fields import bound_query
 from watchroster.core.timefmt import parse_instant
-from watchroster.http.deps import ClockDep, DbDep, RulesDep, SettingsDep
+from watchroster.http.deps import ClockDep, ContextDep, DbDep, SettingsDep
 from watchroster.schedules.availability import WindowEnd, check_window, requested_window
 
 router = APIRouter(tags=["calls"])
@@ -33,22 +33,13 @@ _ADMIN: dict[int | str, dict[str, str]] = {
         409: {"description": "Volunteers were already asked for this slot"},
     },
 )
-def ask_for_volunteers(
-    body: CallCreate, admin: AdminUser, db: DbDep, rules: RulesDep, clock: ClockDep
-) -> CallOut:
+def ask_for_volunteers(body: CallCreate, admin: AdminUser, context: ContextDep) -> CallOut:
     """Ask for volunteers on an open slot: one message (each recipient's channel and language,
     with a link to book it) to the active volunteers who have not opted out and are free then.
     One call per slot; each volunteer gets at most WATCHROSTER_VOLUNTEER_CALLS_PER_DAY a day."""
     start = parse_instant(body.start, "start")
-    with db.write() as session:
-        call = service.ask_for_volunteers(
-            session,
-            rules.calls,
-            schedule_id=body.schedule_id,
-            start=start,
-            actor_id=admin.user_id,
-            now=clock(),
-        )
+    with context.db.write() as session:
+        call = service.call_for_volunteers(session, context, admin, body.schedule_id, start)
         return CallOut.of(service.view_of(session, call))
 
 

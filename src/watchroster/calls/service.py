@@ -22,6 +22,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from watchroster.auth.deps import Principal
 from watchroster.auth.models import User
 from watchroster.bookings.models import Booking
 from watchroster.calls import messages
@@ -31,6 +32,7 @@ from watchroster.core.errors import BadRequest, Conflict
 from watchroster.core.phones import may_receive_messages
 from watchroster.core.rules import CallRules
 from watchroster.outbox.service import queue_message
+from watchroster.runtime.context import AppContext
 from watchroster.schedules import availability
 from watchroster.schedules.models import Schedule
 from watchroster.schedules.slot_cache import CachedSlot
@@ -42,6 +44,22 @@ _UPSERT_ROWS = 500  # per statement: well under either database's limit on bound
 
 
 # --- asking ---------------------------------------------------------------------------------------
+
+
+def call_for_volunteers(
+    session: Session, context: AppContext, caller: Principal, schedule_id: int, start: datetime
+) -> VolunteerCall:
+    """The use case "ask for volunteers" (`POST /roster/calls` and the roster's button): the
+    coordinator `caller` asks, at the context's time, with its call rules (the daily cap, the
+    allowed regions, the default language)."""
+    return ask_for_volunteers(
+        session,
+        context.rules.calls,
+        schedule_id=schedule_id,
+        start=start,
+        actor_id=caller.user_id,
+        now=context.clock(),
+    )
 
 
 def ask_for_volunteers(

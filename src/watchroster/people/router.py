@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query
 
 from watchroster.auth.deps import AdminUser
 from watchroster.core.fields import PathId
-from watchroster.http.deps import ClockDep, DbDep
+from watchroster.http.deps import ClockDep, ContextDep, DbDep
 from watchroster.outbox import operations
 from watchroster.outbox.stats import outbox_stats
 from watchroster.people import service
@@ -53,10 +53,11 @@ def list_people(
     response_model=PhoneOut,
     responses={**_ADMIN, 404: {"description": "No such user, or the account was erased"}},
 )
-def show_phone(user_id: PathId, admin: AdminUser, db: DbDep) -> PhoneOut:
+def show_phone(user_id: PathId, admin: AdminUser, context: ContextDep) -> PhoneOut:
     """A member's full number. Logged: which admin looked at whose number."""
-    with db.read() as session:
-        return PhoneOut(user_id=user_id, phone=service.reveal_phone(session, admin, user_id))
+    with context.db.read() as session:
+        phone = service.show_number(session, context, admin, user_id)
+    return PhoneOut(user_id=user_id, phone=phone)
 
 
 @router.get("/admin/outbox/stats", tags=["outbox"], response_model=OutboxStatsOut, responses=_ADMIN)

@@ -1,9 +1,8 @@
 """Volunteers and coordinators as the console lists them, and looking up a full phone number.
 
-Role and active changes are `auth.service.update_user` (the rules live there: nobody demotes or
-deactivates themselves, erased accounts stay as they are); this module only reads, and logs who
-looked at whose number.
-"""
+Role and active changes are `auth.actions.change_access` (the rules live in `auth.service`:
+nobody demotes or deactivates themselves, erased accounts stay as they are); this module only
+reads, and logs who looked at whose number (the use case `show_number`)."""
 
 from __future__ import annotations
 
@@ -21,6 +20,7 @@ from watchroster.bookings.models import Booking
 from watchroster.core.errors import NotFound
 from watchroster.core.logs import mask_phone
 from watchroster.core.phones import masked_phone
+from watchroster.runtime.context import AppContext
 
 log = logging.getLogger("watchroster.people")
 
@@ -88,6 +88,13 @@ def _person(
         unrecorded=int(unrecorded or 0),
         volunteer_calls=user.volunteer_calls,
     )
+
+
+def show_number(session: Session, context: AppContext, caller: Principal, user_id: int) -> str:
+    """The use case "show a number" (`POST /users/{id}/phone` and the console's people page):
+    the full number of `user_id` for the coordinator `caller`, logged as `reveal_phone` logs."""
+    del context  # the same shape as every use case; this one needs nothing of it
+    return reveal_phone(session, caller, user_id)
 
 
 def reveal_phone(session: Session, actor: Principal, user_id: int) -> str:

@@ -197,3 +197,55 @@ def roster(session: Session, first: date, days: int, zone: ZoneInfo) -> Roster:
         totals.setdefault(slot.schedule_id, Count(slot.schedule_id, slot.schedule_name)).add(slot)
     ordered = sorted(totals.values(), key=lambda count: (count.schedule_name, count.schedule_id))
     return Roster(first, first + timedelta(days=days - 1), list(by_day.values()), ordered)
+
+
+# A day of the 14-day roster shows at most this many slots (issue #22 §7): an every-minute
+# schedule would otherwise put 1,440 rows a day on the page. The chosen week (the print view)
+# and the CSV stay complete; the rest of a day is one link away, `DETAIL_PAGE` slots a page.
+DAY_ROWS = 48
+DETAIL_PAGE = 240
+
+
+@dataclass(frozen=True)
+class More:
+    """Slots of one schedule a bounded day leaves out: "N more", linking to that day in full."""
+
+    schedule_id: int
+    schedule_name: str
+    hidden: int
+
+
+def _shares(counts: dict[int, int], budget: int) -> dict[int, int]:
+    """How many slots each schedule shows: the highest level every schedule can reach within
+    the budget, then one more each for the first that have more, so a dense schedule never
+    crowds out the evening patrol (ids in the order given, the day's order)."""
+    level = 0
+    while level < budget and sum(min(n, level + 1) for n in counts.values()) <= budget:
+        level += 1
+    shares = {key: min(n, level) for key, n in counts.items()}
+    left = budget - sum(shares.values())
+    for key, n in counts.items():
+        if left > 0 and n > shares[key]:
+            shares[key] += 1
+            left -= 1
+    return shares
+
+
+def bounded(day: Day, budget: int = DAY_ROWS) -> tuple[list[Slot], list[More]]:
+    """The slots of `day` to show (time order kept) and, per schedule, how many are left out."""
+    counts: dict[int, int] = {}
+    for slot in day.slots:
+        counts[slot.schedule_id] = counts.get(slot.schedule_id, 0) + 1
+    shares = _shares(counts, budget)
+    shown: list[Slot] = []
+    taken: dict[int, int] = {}
+    for slot in day.slots:
+        if taken.get(slot.schedule_id, 0) < shares[slot.schedule_id]:
+            taken[slot.schedule_id] = taken.get(slot.schedule_id, 0) + 1
+            shown.append(slot)
+    more = [
+        More(count.schedule_id, count.schedule_name, counts[count.schedule_id] - shares[key])
+        for count in day.counts
+        if counts[(key := count.schedule_id)] > shares[key]
+    ]
+    return shown, more

@@ -124,6 +124,8 @@ def without_cancelled(
 
 def refuse_holiday(schedule: ScheduleView, start: datetime) -> None:
     """400 `public_holiday` (naming it) for an occurrence on a holiday the schedule skips."""
+    if schedule.holidays is None:  # most schedules skip none: nothing to look up
+        return
     name = holiday_at(schedule.holidays, ZoneInfo(schedule.timezone), start)
     if name is not None:
         raise Exclusion(PUBLIC_HOLIDAY, name).refusal()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Annotated
@@ -13,10 +12,9 @@ from fastapi import APIRouter, Query, Request, Response
 from watchroster.auth.deps import AdminUser, authenticate
 from watchroster.core import i18n
 from watchroster.core.fields import PathId, QueryId, bound_query
-from watchroster.core.rules import BuddyRules
 from watchroster.db.engine import Database
-from watchroster.http.deps import ClockDep, DbDep, RulesDep, SettingsDep, context_of
-from watchroster.schedules import availability, edits, preview, service
+from watchroster.http.deps import ClockDep, ContextDep, DbDep, SettingsDep, context_of
+from watchroster.schedules import availability, preview, service
 from watchroster.schedules.drafts import ScheduleDraft, SchedulePreviewOut
 from watchroster.schedules.schemas import ScheduleCreate, ScheduleOut, ScheduleUpdate, SlotOut
 
@@ -119,17 +117,9 @@ _NAME_TAKEN: dict[int | str, dict[str, str]] = {
     response_model=ScheduleOut,
     responses={**_ADMIN_RESPONSES, **_NAME_TAKEN},
 )
-def create_schedule(
-    body: ScheduleCreate, _admin: AdminUser, db: DbDep, settings: SettingsDep
-) -> ScheduleOut:
-    with db.write() as session:
-        schedule = service.create_schedule(
-            session,
-            body,
-            settings.timezone,
-            unique_name=True,
-            default_holiday_country=settings.holiday_country,
-        )
+def create_schedule(body: ScheduleCreate, admin: AdminUser, context: ContextDep) -> ScheduleOut:
+    with context.db.write() as session:
+        schedule = service.add_schedule(session, context, admin, body)
         return ScheduleOut.model_validate(schedule)
 
 
@@ -153,17 +143,6 @@ def preview_schedule(
     return SchedulePreviewOut.of(result)
 
 
-# Cancelling bookings and moving their ends is the bookings feature's, above this one: the
-# entry point hands it down (`app.py`: `bookings.schedule_edit.carry_for`). Without it an edit
-# that must change a booking is refused (409), never done halfway.
-CarryFor = Callable[[int, BuddyRules], edits.Carry]
-_carry_for: list[CarryFor] = []
-
-
-def provide_carry(carry_for: CarryFor) -> None:
-    _carry_for[:] = [carry_for]
-
-
 @router.patch(
     "/schedules/{schedule_id}",
     response_model=ScheduleOut,
@@ -181,23 +160,15 @@ def provide_carry(carry_for: CarryFor) -> None:
     },
 )
 def update_schedule(
-    schedule_id: ScheduleId,
-    body: ScheduleUpdate,
-    admin: AdminUser,
-    db: DbDep,
-    rules: RulesDep,
-    clock: ClockDep,
+    schedule_id: ScheduleId, body: ScheduleUpdate, admin: AdminUser, context: ContextDep
 ) -> ScheduleOut:
     """Only the fields given change; deactivate with `{"active": false}`. No booking is ever
     left behind: lowering `seats` below what an upcoming shift holds is refused (409), and so
     is a change that stops a booked upcoming shift being a shift, unless `on_booked` is
     "cancel" (those bookings are cancelled and everyone on them told). Bookings that stay move
     with a new length; their calendar events update."""
-    carry = _carry_for[0](admin.user_id, rules.buddy) if _carry_for else None
-    with db.write() as session:
-        schedule = service.update_schedule(
-            session, schedule_id, body, unique_name=True, now=clock(), carry=carry
-        )
+    with context.db.write() as session:
+        schedule = service.change_schedule(session, context, admin, schedule_id, body)
         return ScheduleOut.model_validate(schedule)
 
 
@@ -214,9 +185,7 @@ def update_schedule(
         },
     },
 )
-def delete_schedule(
-    schedule_id: ScheduleId, _admin: AdminUser, db: DbDep, clock: ClockDep
-) -> Response:
-    with db.write() as session:
-        service.delete_schedule(session, schedule_id, clock())
+def delete_schedule(schedule_id: ScheduleId, admin: AdminUser, context: ContextDep) -> Response:
+    with context.db.write() as session:
+        service.remove_schedule(session, context, admin, schedule_id)
     return Response(status_code=204)

@@ -1,20 +1,30 @@
-"""Schedule use cases: list, read, create, update, deactivate. Callers own the transaction."""
+"""Schedules: list, read, create, update, deactivate, delete. Callers own the transaction.
+
+The coordinator's actions are one use case each (`add_schedule`, `change_schedule`,
+`remove_schedule`), called by both `schedules.router` and the console (`web.admin`): session,
+application context and caller first, then the input. The other functions are their parts.
+"""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import column, exists, func, select, table
 from sqlalchemy.orm import Session
 
+from watchroster.auth.deps import Principal
 from watchroster.core.errors import Conflict, NotFound, ValidationFailed
 from watchroster.db.booking_table import Booking
 from watchroster.db.engine import utcnow
+from watchroster.runtime.context import AppContext
 from watchroster.schedules import edits
 from watchroster.schedules.holidays import DEFAULT_HOLIDAY_COUNTRY, check_rule
 from watchroster.schedules.models import Schedule
 from watchroster.schedules.schemas import ScheduleCreate, ScheduleUpdate
+
+log = logging.getLogger("watchroster.schedules")
 
 
 def list_schedules(session: Session, *, include_inactive: bool = True) -> list[Schedule]:
@@ -215,3 +225,48 @@ def delete_schedule(session: Session, schedule_id: int, now: datetime) -> None:
         )
     session.delete(schedule)
     session.flush()
+
+
+# --- the coordinator's use cases -------------------------------------------------------------
+
+
+def add_schedule(
+    session: Session, context: AppContext, caller: Principal, data: ScheduleCreate
+) -> Schedule:
+    """`POST /schedules` and the console's "New schedule": its name unique among active
+    schedules, the group's zone and holiday country where the data names none."""
+    settings = context.settings
+    schedule = create_schedule(
+        session,
+        data,
+        settings.timezone,
+        unique_name=True,
+        default_holiday_country=settings.holiday_country,
+    )
+    log.info("admin %s created schedule %s", caller.user_id, schedule.schedule_id)
+    return schedule
+
+
+def change_schedule(
+    session: Session,
+    context: AppContext,
+    caller: Principal,
+    schedule_id: int,
+    data: ScheduleUpdate,
+) -> Schedule:
+    """`PATCH /schedules/{id}`, the console's form and its deactivate/reactivate button: the
+    edit at the context's time, its bookings carried over by the bookings feature (the hook the
+    entry point connected, with the context's buddy rules: those on dropped shifts are told)."""
+    carry_for = context.hooks.carry_for
+    carry = carry_for(caller.user_id, context.rules.buddy) if carry_for is not None else None
+    return update_schedule(
+        session, schedule_id, data, unique_name=True, now=context.clock(), carry=carry
+    )
+
+
+def remove_schedule(
+    session: Session, context: AppContext, caller: Principal, schedule_id: int
+) -> None:
+    """`DELETE /schedules/{id}` and the console's "Delete": only a schedule nothing refers to."""
+    delete_schedule(session, schedule_id, context.clock())
+    log.info("admin %s deleted schedule %s", caller.user_id, schedule_id)

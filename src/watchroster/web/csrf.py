@@ -103,15 +103,19 @@ def check_login_form(request: Request, form: FormData) -> None:
         raise CsrfFailed()
 
 
-async def checked_form(request: Request) -> FormData:
-    """The posted form, once its session-bound token has been checked."""
-    form = await request.form()
-    check(request, form)
-    return form
+# Methods that change nothing: their routes need no token.
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-async def checked_login_form(request: Request) -> FormData:
-    """A login form (phone, code, resend), once its pre-login token has been checked."""
-    form = await request.form()
-    check_login_form(request, form)
-    return form
+async def require_token(request: Request) -> None:
+    """Router guard of the pages and the console (`web.install`, `web.admin.install`): an unsafe
+    method carries the session's token, so a new page cannot forget the check. The handler then
+    reads the same form with `await request.form()` (Starlette keeps it on the request)."""
+    if request.method not in _SAFE_METHODS:
+        check(request, await request.form())
+
+
+async def require_login_token(request: Request) -> None:
+    """Router guard of the login forms (phone, code, resend): the pre-login token."""
+    if request.method not in _SAFE_METHODS:
+        check_login_form(request, await request.form())

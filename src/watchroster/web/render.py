@@ -33,6 +33,8 @@ _env = Environment(
 i18n.install_jinja(_env)
 _env.globals["static_url"] = static_url
 _env.globals["language_names"] = i18n.LANGUAGE_NAMES
+# Every form's hidden CSRF field: one macro, callable from any template, block or macro.
+_env.globals["csrf_field"] = _env.get_template("macros/forms.html").module.csrf_field  # type: ignore[attr-defined]
 
 # One-word keys in a redirect's query (`/my?notice=booked`) and the sentence each stands for.
 NOTICES = {

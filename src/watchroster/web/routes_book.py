@@ -1,7 +1,7 @@
 """Booking one shift: the page (or in-place panel), and the form that books it.
 
-The booking itself is `bookings.create.create_booking` run through `context.writes`, with the
-session checked inside the booking's transaction, exactly as `POST /bookings` does. A lost race
+The booking itself is `bookings.usecases.book`, the function `POST /bookings` calls: through
+`context.writes`, with the session checked inside the booking's transaction. A lost race
 is "Sorry, someone has just taken this shift", never an error page; a double tap or resubmitted
 form finds the person already holding the slot and answers "booked".
 """
@@ -17,17 +17,14 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from watchroster.auth.deps import principal_in
-from watchroster.bookings import create, idempotency, service
+from watchroster.bookings import idempotency, service, usecases
 from watchroster.bookings.schemas import BookingCreate, BookingCreated
 from watchroster.core import i18n
 from watchroster.core.errors import AppError, Conflict, NotFound, Unauthorized, ValidationFailed
 from watchroster.core.timefmt import parse_instant
 from watchroster.db.engine import Database
-from watchroster.db.rawsql import RawTransaction
 from watchroster.http.deps import context_of
 from watchroster.schedules import availability
-from watchroster.web import csrf
 from watchroster.web.forms import field, parse_id, query_number
 from watchroster.web.present import slot_line
 from watchroster.web.render import (
@@ -161,24 +158,10 @@ async def _already_mine(request: Request, schedule_id: int, start_text: str) -> 
 
 
 async def _book(request: Request, token_hash: str, data: BookingCreate, form_key: str) -> bool:
-    """Book exactly as POST /bookings does; True when a notice was queued for the buddy."""
-    context = context_of(request)
-    now, region = context.clock(), context.settings.default_region
-    rules = context.rules.buddy
+    """Book with the use case of POST /bookings; True when a notice was queued for the buddy."""
     key = idempotency.form_request_key(form_key, "/shifts/book", data)
-
-    def book(transaction: RawTransaction) -> bool:
-        caller = principal_in(transaction, token_hash, now, lock_caller=True)
-
-        def booked() -> idempotency.Reply:
-            booking, schedule = create.create_booking(transaction, caller, data, now, region, rules)
-            created = BookingCreated.of_new(booking, schedule, booking.buddy_notified)
-            return idempotency.Reply(201, created.model_dump_json())
-
-        reply = idempotency.maybe_once(transaction, caller.user_id, key, now, booked)
-        return BookingCreated.model_validate_json(reply.body).buddy_notified is True
-
-    return await context.writes.run(book)
+    reply = await usecases.book(context_of(request), token_hash, data, key)
+    return BookingCreated.model_validate_json(reply.body).buddy_notified is True
 
 
 def _booking_request(form: FormData) -> BookingCreate | None:
@@ -195,7 +178,7 @@ def _booking_request(form: FormData) -> BookingCreate | None:
 
 @router.post("/shifts/book")
 async def book(request: Request) -> Response:
-    form = await csrf.checked_form(request)
+    form = await request.form()
     back = _book_url(field(form, "schedule_id", 12), field(form, "start", 64))
     token_hash = session_token_hash(request)
     if token_hash is None:

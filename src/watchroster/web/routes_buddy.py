@@ -1,7 +1,7 @@
 """A booking's people and their safety (issue #12 §3, §5): the buddy's "I can't come" (with a
 confirmation page), the volunteer naming another buddy, and "Home safe" after the shift.
 
-The rules are `bookings.participants` and `bookings.home_safe`, as for the JSON API; a refusal
+The actions are `bookings.usecases`, the same functions the JSON API calls; a refusal
 the page can explain is a notice or the form again with the error, never an error page.
 """
 
@@ -13,13 +13,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from watchroster.auth.deps import Principal
-from watchroster.bookings import home_safe, participants
+from watchroster.bookings import usecases
 from watchroster.bookings.schemas import BuddyChange
 from watchroster.core import i18n
 from watchroster.core.errors import AppError, Conflict
-from watchroster.runtime.context import AppContext
-from watchroster.web import csrf
 from watchroster.web.forms import field, parse_id
 from watchroster.web.render import language_of, redirect
 from watchroster.web.routes_booking import act_on_booking, gated_page
@@ -40,15 +37,9 @@ async def decline_page(request: Request, booking_text: str) -> Response:
 
 @router.post("/my/{booking_text}/decline")
 async def decline(request: Request, booking_text: str) -> Response:
-    await csrf.checked_form(request)
-
-    def work(context: AppContext, caller: Principal, booking_id: int) -> None:
-        rules = context.rules.buddy
-        with context.db.write() as session:
-            participants.decline(session, caller, booking_id, context.clock(), rules)
-
     # refused: started (or cancelled) meanwhile
-    return await act_on_booking(request, booking_text, work, "cannot_change", "/my?notice=declined")
+    done = "/my?notice=declined"
+    return await act_on_booking(request, booking_text, usecases.decline, "cannot_change", done)
 
 
 # --- the volunteer names another buddy -------------------------------------------------------
@@ -80,7 +71,7 @@ def _buddy_error(lang: str, error: AppError) -> dict[str, str]:
 
 @router.post("/my/{booking_text}/buddy")
 async def change_buddy(request: Request, booking_text: str) -> Response:
-    form = await csrf.checked_form(request)
+    form = await request.form()
     booking_id = parse_id(booking_text)
     if booking_id is None:
         return not_found_page(request)
@@ -98,11 +89,10 @@ async def change_buddy(request: Request, booking_text: str) -> Response:
         error = {"buddy_name_error": _("Please keep the name to 100 characters or fewer.")}
         return await _buddy_form(request, booking_text, {**typed, **error}, 400)
 
-    def work(context: AppContext, caller: Principal) -> bool | None:
-        return _change(context, caller, booking_id, change)
-
     try:
-        result = await run_on_booking(request, work, write=True)
+        result = await run_on_booking(
+            request, usecases.change_buddy, booking_id, change, write=True
+        )
     except Conflict as error:
         if error.code != "buddy_busy":  # started or cancelled meanwhile
             return redirect(request, f"/my/{booking_id}?notice=cannot_change")
@@ -111,25 +101,9 @@ async def change_buddy(request: Request, booking_text: str) -> Response:
         return await _buddy_form(request, booking_text, {**typed, **_buddy_error(lang, error)}, 400)
     if isinstance(result, Response):
         return result
-    notice = "buddy_changed_told" if result else "buddy_changed"
+    *_, told = result
+    notice = "buddy_changed_told" if told else "buddy_changed"
     return redirect(request, f"/my/{booking_id}?notice={notice}")
-
-
-def _change(
-    context: AppContext, caller: Principal, booking_id: int, change: BuddyChange
-) -> bool | None:
-    rules = context.rules.buddy
-    with context.db.write() as session:
-        *_, told = participants.change_buddy(
-            session,
-            caller,
-            booking_id,
-            change,
-            context.clock(),
-            default_region=rules.default_region,
-            rules=rules,
-        )
-    return told
 
 
 # --- home safe -----------------------------------------------------------------------------
@@ -137,12 +111,6 @@ def _change(
 
 @router.post("/my/{booking_text}/safe")
 async def mark_safe(request: Request, booking_text: str) -> Response:
-    await csrf.checked_form(request)
-
-    def work(context: AppContext, caller: Principal, booking_id: int) -> None:
-        with context.db.write() as session:
-            home_safe.mark_safe(session, caller, booking_id, context.clock())
-
     # refused: not ended yet, or cancelled
     done = "/my/{booking_id}?notice=safe"
-    return await act_on_booking(request, booking_text, work, "not_ended", done)
+    return await act_on_booking(request, booking_text, usecases.mark_safe, "not_ended", done)

@@ -30,7 +30,6 @@ from watchroster.web.forms import field, safe_next, wait_in_words
 from watchroster.web.render import language_of, redirect, render
 from watchroster.web.sessions import (
     SESSION_COOKIE,
-    LoginRequired,
     forget_cookie,
     optional_user,
     read_cookie,
@@ -38,7 +37,10 @@ from watchroster.web.sessions import (
     start_session,
 )
 
+# The login forms carry the pre-login token (`csrf.require_login_token`); logging out is a form
+# of the session (`csrf.require_token`), so it sits on a router of its own (`web.install`).
 router = APIRouter(include_in_schema=False)
+logout_router = APIRouter(include_in_schema=False)
 
 PENDING_COOKIE = "wr_login"
 _PENDING_PURPOSE = "web-pending-login"
@@ -131,7 +133,7 @@ def _code_sent(request: Request, phone: str, next_path: str) -> Response:
 
 @router.post("/login")
 async def send_code(request: Request) -> Response:
-    form = await csrf.checked_login_form(request)
+    form = await request.form()
     context, lang = context_of(request), language_of(request)
     _ = i18n.gettext_for(lang)
     values: dict[str, object] = {
@@ -198,7 +200,6 @@ async def code_page(request: Request) -> Response:
 
 @router.post("/login/resend")
 async def resend_code(request: Request) -> Response:
-    await csrf.checked_login_form(request)
     pending = _pending(request)
     if pending is None:
         return RedirectResponse("/login", status_code=303)
@@ -222,7 +223,7 @@ def _verify(
 
 @router.post("/login/code")
 async def check_code(request: Request) -> Response:
-    form = await csrf.checked_login_form(request)
+    form = await request.form()
     pending = _pending(request)
     if pending is None:
         return RedirectResponse("/login", status_code=303)
@@ -262,17 +263,17 @@ def _revoke(context: AppContext, session_id: int, now: datetime) -> None:
         service.revoke_session(session, session_id, now)
 
 
-@router.post("/logout")
+LOGGED_OUT = "/login?notice=logged_out"
+
+
+@logout_router.post("/logout")
 async def log_out(request: Request) -> Response:
-    try:
-        await csrf.checked_form(request)
-    except LoginRequired:  # no session cookie left: already logged out
-        return redirect(request, "/login?notice=logged_out")
+    """A post without a session left is answered `LOGGED_OUT` by `web.install`."""
     found = await optional_user(request)
     if found is not None:
         context = context_of(request)
         await context.db.offload_write(_revoke, context, found[0].session_id, context.clock())
-    response = redirect(request, "/login?notice=logged_out")
+    response = redirect(request, LOGGED_OUT)
     # The session's token dies with it; the next login page starts a new pre-login value.
     forget_cookie(response, request, SESSION_COOKIE)
     forget_cookie(response, request, csrf.CSRF_COOKIE)

@@ -100,26 +100,25 @@ def own_filter(caller: Principal, **bounds: Any) -> service.BookingFilter:
     return service.BookingFilter(user_id=caller.user_id if caller.is_admin else None, **bounds)
 
 
-def _my_shifts(context: AppContext, caller: Principal, lang: str) -> dict[str, Any]:
+def _my_shifts(
+    session: Session, context: AppContext, caller: Principal, lang: str
+) -> dict[str, Any]:
     now = context.clock()
-    with context.db.read() as session:
-        coming, _ = service.list_bookings(
-            session, caller, own_filter(caller, start=now), service.Page(UPCOMING_LIMIT, 0)
-        )
-        past, _ = service.list_bookings(
-            session, caller, own_filter(caller, end=now), service.Page(HISTORY_LIMIT, 0)
-        )
-        as_buddy = service.bookings_as_buddy(session, caller.user_id, now, UPCOMING_LIMIT)
-        past_shifts = [Shift.of(b, s, lang, now) for b, s in past]
-        past_shifts += _past_as_buddy(session, caller, lang, now)
-        return {
-            "upcoming": [Shift.of(b, s, lang, now) for b, s in reversed(coming)],
-            "as_buddy": [
-                Shift.of(b, s, lang, now, booker, as_buddy=True) for b, s, booker in as_buddy
-            ],
-            "to_record": [s for s in past_shifts if not s.own_recorded],
-            "history": [s for s in past_shifts if s.own_recorded],
-        }
+    coming, _ = service.list_bookings(
+        session, caller, own_filter(caller, start=now), service.Page(UPCOMING_LIMIT, 0)
+    )
+    past, _ = service.list_bookings(
+        session, caller, own_filter(caller, end=now), service.Page(HISTORY_LIMIT, 0)
+    )
+    as_buddy = service.bookings_as_buddy(session, caller.user_id, now, UPCOMING_LIMIT)
+    past_shifts = [Shift.of(b, s, lang, now) for b, s in past]
+    past_shifts += _past_as_buddy(session, caller, lang, now)
+    return {
+        "upcoming": [Shift.of(b, s, lang, now) for b, s in reversed(coming)],
+        "as_buddy": [Shift.of(b, s, lang, now, booker, as_buddy=True) for b, s, booker in as_buddy],
+        "to_record": [s for s in past_shifts if not s.own_recorded],
+        "history": [s for s in past_shifts if s.own_recorded],
+    }
 
 
 def _past_as_buddy(session: Session, caller: Principal, lang: str, now: datetime) -> list[Shift]:
@@ -138,7 +137,7 @@ def _past_as_buddy(session: Session, caller: Principal, lang: str, now: datetime
 async def my_shifts(request: Request) -> Response:
     caller, _saved = await page_user(request)
     context, lang = context_of(request), language_of(request)
-    values = await context.db.offload_read(_my_shifts, context, caller, lang)
+    values = await context.db.run_read(_my_shifts, context, caller, lang)
     return render(request, "my/list.html", {**values, "section": "my", "logged_in": True})
 
 
@@ -150,14 +149,15 @@ def not_found_page(request: Request) -> Response:
 
 
 async def run_on_booking(
-    request: Request, work: Callable[[AppContext, Principal], T], *, write: bool
+    request: Request, use_case: Callable[..., T], *args: Any, write: bool
 ) -> T | Response:
-    """Run `work` for the logged-in caller; a booking that is not theirs (or does not exist)
-    becomes the same "not found" page, so ids cannot be probed."""
+    """`use_case(session, context, caller, *args)` for the logged-in caller, in a transaction
+    of its own; a booking that is not theirs (or does not exist) becomes the same "not found"
+    page, so ids cannot be probed."""
     caller, _saved = await page_user(request)
     context = context_of(request)
-    run = context.db.offload_write if write else context.db.offload_read
+    run = context.db.run_write if write else context.db.run_read
     try:
-        return await run(work, context, caller)
+        return await run(use_case, context, caller, *args)
     except (NotFound, Forbidden):
         return not_found_page(request)

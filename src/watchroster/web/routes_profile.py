@@ -1,6 +1,6 @@
 """Profile: name, reminders, language, SMS or WhatsApp (what `PATCH /me` offers); log out is in
 `routes_login`; deleting the account does exactly what `DELETE /me` does
-(`auth.service.erase_account`)."""
+(the use case `auth.actions.erase_my_account`)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from watchroster.auth import service
+from watchroster.auth import actions, service
 from watchroster.auth.deps import Principal
 from watchroster.auth.schemas import MePatch
 from watchroster.calendar import service as calendar
@@ -19,7 +20,6 @@ from watchroster.calendar.router import calendar_url_of
 from watchroster.core import i18n
 from watchroster.http.deps import context_of
 from watchroster.runtime.context import AppContext
-from watchroster.web import csrf
 from watchroster.web.forms import field
 from watchroster.web.render import language_of, redirect, render
 from watchroster.web.sessions import SESSION_COOKIE, forget_cookie, page_user
@@ -30,21 +30,20 @@ router = APIRouter(include_in_schema=False)
 CHANNELS = {"sms": "SMS", "whatsapp": "WhatsApp"}
 
 
-def _profile(context: AppContext, caller: Principal) -> dict[str, Any]:
-    with context.db.read() as session:
-        user = service.get_user(session, caller.user_id)
-        return {
-            "name": user.name or "",
-            "reminders": user.reminders,
-            "volunteer_calls": user.volunteer_calls,
-            "language": i18n.supported(user.language) or "",
-            "channel": user.channel,
-        }
+def _profile(session: Session, context: AppContext, caller: Principal) -> dict[str, Any]:
+    user = service.get_user(session, caller.user_id)
+    return {
+        "name": user.name or "",
+        "reminders": user.reminders,
+        "volunteer_calls": user.volunteer_calls,
+        "language": i18n.supported(user.language) or "",
+        "channel": user.channel,
+    }
 
 
 async def _profile_page(request: Request, caller: Principal, extra: dict[str, Any]) -> Response:
     context = context_of(request)
-    values = await context.db.offload_read(_profile, context, caller)
+    values = await context.db.run_read(_profile, context, caller)
     # Made on first view (a write, once): off the event loop like any write.
     calendar_url = await run_in_threadpool(calendar_url_of, context, caller.user_id)
     page = {**values, **extra, "section": "profile", "logged_in": True, "channels": CHANNELS}
@@ -62,7 +61,7 @@ async def profile_page(request: Request) -> Response:
 
 @router.post("/profile")
 async def save_profile(request: Request) -> Response:
-    form = await csrf.checked_form(request)
+    form = await request.form()
     caller, _saved = await page_user(request)
     name = field(form, "name", 100).strip()
     language = field(form, "language", 8)
@@ -82,27 +81,20 @@ async def save_profile(request: Request) -> Response:
         error = _("Your name can be at most 100 characters.")
         return await _profile_page(request, caller, {"name_error": error})
 
-    def save(context: AppContext, user: Principal) -> None:
-        with context.db.write() as session:
-            service.update_me(session, user.user_id, patch)
-
     context = context_of(request)
-    await context.db.offload_write(save, context, caller)
+    await context.db.run_write(service.update_me, caller.user_id, patch)
     return redirect(request, "/profile?notice=saved")
 
 
 @router.post("/profile/calendar-link")
 async def reset_calendar_link(request: Request) -> Response:
     """What `POST /me/calendar-link` does: a new link, the old one answers 404 at once."""
-    await csrf.checked_form(request)
     caller, _saved = await page_user(request)
 
-    def reset(context: AppContext, user: Principal) -> None:
-        with context.db.write() as session:
-            calendar.reset_token(session, context.settings, user.user_id, context.clock())
-
     context = context_of(request)
-    await context.db.offload_write(reset, context, caller)
+    await context.db.run_write(
+        calendar.reset_token, context.settings, caller.user_id, context.clock()
+    )
     return redirect(request, "/profile?notice=calendar_reset")
 
 
@@ -114,15 +106,10 @@ async def delete_page(request: Request) -> Response:
 
 @router.post("/profile/delete")
 async def delete_account(request: Request) -> Response:
-    await csrf.checked_form(request)
     caller, _saved = await page_user(request)
 
-    def erase(context: AppContext, user: Principal) -> None:
-        with context.db.write() as session:
-            service.erase_account(session, user.user_id, context.clock(), context.rules)
-
     context = context_of(request)
-    await context.db.offload_write(erase, context, caller)
+    await context.db.run_write(actions.erase_my_account, context, caller)
     request.state.user_language = None
     response = redirect(request, "/login?notice=deleted")
     forget_cookie(response, request, SESSION_COOKIE)

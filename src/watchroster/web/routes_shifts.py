@@ -9,14 +9,11 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from markupsafe import Markup
-from sqlalchemy import select
 
-from watchroster.core.errors import NotFound, ValidationFailed
+from watchroster.core.errors import ValidationFailed
 from watchroster.core.timefmt import parse_instant
-from watchroster.db.engine import Database
 from watchroster.http.deps import context_of
-from watchroster.schedules import availability
-from watchroster.schedules.models import Schedule
+from watchroster.schedules import availability, slot_listing
 from watchroster.web.forms import query_number
 from watchroster.web.present import group_by_day, slot_line
 from watchroster.web.render import (
@@ -32,22 +29,6 @@ router = APIRouter(include_in_schema=False)
 
 # Slots per page: a screenful or three on a phone, and a cheap render.
 PAGE_SIZE = 50
-
-
-def _read_slots(
-    db: Database, query: availability.SlotQuery, now: datetime
-) -> tuple[list[availability.FoundSlot], list[tuple[int, str]]]:
-    """The page's slots and every active schedule (for the filter), in one read."""
-    with db.read() as session:
-        try:
-            found, names = availability.find_slots(session, query, now)
-        except NotFound:  # a filter naming a schedule that is gone: show all
-            found, names = [], {}
-        if query.schedule_id is None and names:
-            return found, sorted(names.items(), key=lambda item: item[1])
-        active = select(Schedule.schedule_id, Schedule.name).where(Schedule.active.is_(True))
-        schedules = [(row[0], row[1]) for row in session.execute(active.order_by(Schedule.name))]
-        return found, schedules
 
 
 def _window_start(request: Request, now: datetime) -> datetime:
@@ -119,7 +100,7 @@ async def shifts_values(
     # one request to the next.
     window_end = (window_start + availability.DEFAULT_WINDOW).replace(second=0, microsecond=0)
     query = availability.SlotQuery(window_start, window_end, PAGE_SIZE + 1, schedule_id)
-    found, schedules = await context.db.offload_read(_read_slots, context.db, query, now)
+    found, schedules = await context.db.run_read(slot_listing.slots_and_schedules, query, now)
     found, later_url = _later_url(found, window_end, schedule_id)
     today = now.astimezone(context.settings.zone).date()
     names = dict(schedules)

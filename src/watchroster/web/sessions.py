@@ -16,13 +16,10 @@ from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import Response
-from sqlalchemy import bindparam, select
 
-from watchroster.auth.deps import TOKEN_PURPOSE, Principal, principal_in
-from watchroster.auth.models import User
+from watchroster.auth.deps import TOKEN_PURPOSE, Principal, principal_for
 from watchroster.core.errors import Unauthorized
 from watchroster.core.security import keyed_hash
-from watchroster.db.rawsql import Prepared, RawTransaction
 from watchroster.http.deps import context_of
 from watchroster.http.security_headers import served_over_https
 from watchroster.runtime.context import AppContext
@@ -118,34 +115,22 @@ def login_url(next_path: str) -> str:
     return "/login?next=" + quote(next_path, safe="/")
 
 
-_LANGUAGE = Prepared(
-    lambda _dialect: select(User.language).where(User.user_id == bindparam("user_id"))
-)
-
-
-def _lookup(
-    context: AppContext, token_hash: str, now: datetime
-) -> tuple[Principal, str | None] | None:
-    with context.db.raw_read() as transaction:
-        try:
-            principal = principal_in(transaction, token_hash, now)
-        except Unauthorized:
-            return None
-        return principal, _language_in(transaction, principal.user_id)
-
-
-def _language_in(transaction: RawTransaction, user_id: int) -> str | None:
-    row = transaction.first(_LANGUAGE, {"user_id": user_id})
-    return None if row is None else row[0]
+def _lookup(context: AppContext, token_hash: str) -> Principal | None:
+    try:
+        return principal_for(context, token_hash)
+    except Unauthorized:
+        return None
 
 
 async def optional_user(request: Request) -> tuple[Principal, str | None] | None:
-    """The caller behind the session cookie and their saved language, or None."""
+    """The caller behind the session cookie and their saved language, or None. The session
+    lookup already reads the language (`Principal.language`): no query of the pages' own."""
     token_hash = session_token_hash(request)
     if token_hash is None:
         return None
     context = context_of(request)
-    return await context.db.offload_read(_lookup, context, token_hash, context.clock())
+    principal = await context.db.offload_read(_lookup, context, token_hash)
+    return None if principal is None else (principal, principal.language)
 
 
 async def page_user(request: Request) -> tuple[Principal, str | None]:

@@ -142,7 +142,7 @@ def test_a_volunteer_cannot_see_or_change_people(site: Site) -> None:
 def test_an_erased_account_shows_no_number_and_no_actions(admin_site: Site) -> None:
     gone = add_user(admin_site.db, THANDI, "Thandi Mokoena")
     with admin_site.db.write() as session:
-        erase_account(session, gone.user_id, admin_site.clock(), TEST_RULES)
+        erase_account(session, gone.user_id, admin_site.clock(), TEST_RULES, hooks=())
     row = _row(admin_site.client.get("/admin/people").text, gone.user_id)
     assert "Erased account" in row and "Thandi" not in row
     assert "<form" not in row

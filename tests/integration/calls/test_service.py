@@ -79,7 +79,7 @@ def test_opted_out_deactivated_erased_other_regions_and_busy_people_get_nothing(
     add_member(db, "+447700900123", "Abroad")  # WATCHROSTER_OTP_ALLOWED_REGIONS is ZA
     erased = add_member(db, "+27821230004", "Erased")
     with db.write() as session:
-        erase_account(session, erased.user_id, clock(), TEST_RULES)
+        erase_account(session, erased.user_id, clock(), TEST_RULES, hooks=())
     # On another schedule's shift at the same time, as the volunteer or as the buddy.
     other = add_schedule(db, name="Saturday watch", cron_expr="30 18 * * FRI")
     busy = add_member(db, "+27821230005", "Busy")

@@ -2,16 +2,18 @@
 
 Each area of the console is one `routes_<area>.py` module with its own `router`; `install`
 adds them. Like the volunteer pages they call the same service functions as the JSON API,
-and every form carries the CSRF token (`web.csrf.checked_form`). A logged-in volunteer who
-opens an `/admin` page gets a readable 403 page (`access.AdminOnly`), not JSON.
+and every form carries the CSRF token. Both checks are guards of the whole console (`GUARDS`,
+applied in `install`), so a new area cannot forget them: a visitor goes to the login page, a
+logged-in volunteer gets a readable 403 page (`access.AdminOnly`), not JSON.
 """
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 
 from watchroster.core import i18n
+from watchroster.web import csrf
 from watchroster.web.admin import (
     access,
     routes_attendance,
@@ -39,6 +41,10 @@ AREAS = (
     routes_exceptions,
 )
 
+# Every console route: the session's CSRF token on unsafe methods (checked first: a forged post
+# costs no session lookup), then a logged-in coordinator.
+GUARDS = [Depends(csrf.require_token), Depends(access.require_coordinator)]
+
 
 async def _admin_only(request: Request, _exc: Exception) -> Response:
     _ = i18n.gettext_for(language_of(request))
@@ -52,5 +58,5 @@ async def _admin_only(request: Request, _exc: Exception) -> Response:
 
 def install(app: FastAPI) -> None:
     for module in AREAS:
-        app.include_router(module.router, include_in_schema=False)
+        app.include_router(module.router, include_in_schema=False, dependencies=GUARDS)
     app.add_exception_handler(access.AdminOnly, _admin_only)

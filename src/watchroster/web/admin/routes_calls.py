@@ -1,6 +1,7 @@
 """ "Ask for volunteers" on a roster gap (`POST /admin/roster/call`): the form beside each gap of
 the roster (`admin/roster/gap_actions.html`) posts here; `calls.service` does what
-`POST /roster/calls` does, and the coordinator is sent back to the roster with a notice."""
+`POST /roster/calls` does (the use case `call_for_volunteers`), and the coordinator is sent
+back to the roster with a notice."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from watchroster.calls import service
 from watchroster.core import i18n
@@ -17,8 +19,7 @@ from watchroster.core.errors import AppError, BadRequest, Conflict, NotFound
 from watchroster.core.timefmt import parse_instant
 from watchroster.http.deps import context_of
 from watchroster.runtime.context import AppContext
-from watchroster.web import csrf
-from watchroster.web.admin.access import admin_user
+from watchroster.web.admin.access import coordinator_of
 from watchroster.web.forms import field, parse_id, safe_next
 from watchroster.web.render import redirect
 
@@ -29,8 +30,8 @@ ROSTER = "/admin/roster"
 
 @router.post("/admin/roster/call")
 async def ask_for_volunteers(request: Request) -> Response:
-    form = await csrf.checked_form(request)
-    caller = await admin_user(request)
+    form = await request.form()
+    caller = coordinator_of(request)
     back = field(form, "next", 300)
     back = safe_next(back) if back.startswith(ROSTER) else ROSTER
     schedule_id = parse_id(field(form, "schedule_id", 12))
@@ -39,22 +40,11 @@ async def ask_for_volunteers(request: Request) -> Response:
     except BadRequest:
         start = None
 
-    def ask(context: AppContext, schedule: int, at: datetime) -> None:
-        with context.db.write() as session:
-            service.ask_for_volunteers(
-                session,
-                context.rules.calls,
-                schedule_id=schedule,
-                start=at,
-                actor_id=caller.user_id,
-                now=context.clock(),
-            )
-
-    notice = "asked"
+    context, notice = context_of(request), "asked"
     try:
         if schedule_id is None or start is None:
             raise NotFound
-        await context_of(request).db.offload_write(ask, context_of(request), schedule_id, start)
+        await context.db.run_write(service.call_for_volunteers, context, caller, schedule_id, start)
     except Conflict:
         notice = "already_asked"
     except AppError:  # not an open slot (any more), or no such schedule
@@ -85,14 +75,13 @@ def call_status(view: service.CallView, zone: ZoneInfo, lang: str) -> CallStatus
 
 
 def _statuses(
-    context: AppContext, first: date, days: int, lang: str
+    session: Session, context: AppContext, first: date, days: int, lang: str
 ) -> dict[tuple[int, datetime], CallStatus]:
     zone = context.settings.zone
     # A day more on each side: schedules in another zone than the group's still fall inside.
     start = datetime.combine(first - timedelta(days=1), time(0), zone)
     end = datetime.combine(first + timedelta(days=days + 1), time(0), zone)
-    with context.db.read() as session:
-        views = service.calls_by_slot(session, start, end)
+    views = service.calls_by_slot(session, start, end)
     return {key: call_status(view, zone, lang) for key, view in views.items()}
 
 
@@ -103,4 +92,4 @@ async def calls_for(
     `admin/roster/gap_actions.html` as `calls` (aware datetimes compare and hash by instant, so
     the slot's local start finds the call's UTC one)."""
     context = context_of(request)
-    return await context.db.offload_read(_statuses, context, first, days, lang)
+    return await context.db.run_read(_statuses, context, first, days, lang)

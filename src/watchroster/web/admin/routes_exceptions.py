@@ -2,7 +2,8 @@
 
 `/admin/schedules/{id}/cancel?start=<RFC 3339>` is a confirmation page (the roster and the
 schedule pages link to it): it shows who is booked and that they will be told, and asks for the
-reason; its POST does what `POST /schedules/{id}/exceptions` does (`bookings.shift_cancel`).
+reason; its POST does what `POST /schedules/{id}/exceptions` does (the use case
+`bookings.shift_cancel.cancel_one_shift`; "Undo": `undo_shift_cancel`).
 `/admin/schedules/{id}/exceptions` lists the cancelled shifts (undo until they start), the next
 shifts (each with a "Cancel" link) and the public holidays the schedule skips.
 """
@@ -21,7 +22,6 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from watchroster.auth.deps import Principal
 from watchroster.auth.models import User
 from watchroster.bookings import shift_cancel
 from watchroster.core import i18n
@@ -34,8 +34,7 @@ from watchroster.schedules.exception_schemas import ExceptionCreate
 from watchroster.schedules.models import Schedule, ScheduleException
 from watchroster.schedules.recurrence import occurrences
 from watchroster.schedules.service import get_schedule
-from watchroster.web import csrf
-from watchroster.web.admin.access import admin_user
+from watchroster.web.admin.access import coordinator_of
 from watchroster.web.forms import field, parse_id, query_number
 from watchroster.web.present import first_name, shift_text
 from watchroster.web.render import error_page, language_of, redirect, render
@@ -72,35 +71,34 @@ def _refusal(error: AppError, schedule: Schedule, start: datetime, lang: str) ->
 
 
 def _cancel_values(
-    context: AppContext, schedule_id: int, start: datetime, lang: str
+    session: Session, context: AppContext, schedule_id: int, start: datetime, lang: str
 ) -> dict[str, Any]:
     """What the confirmation page shows; `refusal` when the shift cannot be cancelled."""
-    with context.db.read() as session:
-        schedule = get_schedule(session, schedule_id)
-        refusal = None
-        try:
-            shift_cancel.check_cancellable(session, schedule, start, context.clock())
-        except AppError as error:
-            refusal = _refusal(error, schedule, start, lang)
-        end = start + timedelta(minutes=schedule.duration_minutes)
-        people = shift_cancel.people_on(session, schedule_id, start)
-        return {
-            "schedule_id": schedule_id,
-            "schedule_name": schedule.name,
-            "when": shift_text(start, end, schedule.timezone, lang).when,
-            "start": to_rfc3339(start, ZoneInfo(schedule.timezone)),
-            "people": [
-                {
-                    "name": first_name(p.volunteer),
-                    "buddy": first_name(p.buddy),
-                    "told": p.buddy_told,
-                }
-                for p in people
-            ],
-            "refusal": refusal,
-            "section": "admin",
-            "area": "schedules",
-        }
+    schedule = get_schedule(session, schedule_id)
+    refusal = None
+    try:
+        shift_cancel.check_cancellable(session, schedule, start, context.clock())
+    except AppError as error:
+        refusal = _refusal(error, schedule, start, lang)
+    end = start + timedelta(minutes=schedule.duration_minutes)
+    people = shift_cancel.people_on(session, schedule_id, start)
+    return {
+        "schedule_id": schedule_id,
+        "schedule_name": schedule.name,
+        "when": shift_text(start, end, schedule.timezone, lang).when,
+        "start": to_rfc3339(start, ZoneInfo(schedule.timezone)),
+        "people": [
+            {
+                "name": first_name(p.volunteer),
+                "buddy": first_name(p.buddy),
+                "told": p.buddy_told,
+            }
+            for p in people
+        ],
+        "refusal": refusal,
+        "section": "admin",
+        "area": "schedules",
+    }
 
 
 async def _cancel_page(
@@ -111,7 +109,7 @@ async def _cancel_page(
         start = parse_instant(start_text, "start")
         if schedule_id is None:
             raise NotFound("no such schedule")
-        values = await context.db.offload_read(_cancel_values, context, schedule_id, start, lang)
+        values = await context.db.run_read(_cancel_values, context, schedule_id, start, lang)
     except AppError:
         return _not_found(request)
     values |= extra
@@ -121,15 +119,14 @@ async def _cancel_page(
 
 @router.get("/admin/schedules/{schedule_text}/cancel")
 async def cancel_page(request: Request, schedule_text: str) -> Response:
-    await admin_user(request)
     start = request.query_params.get("start", "")
     return await _cancel_page(request, parse_id(schedule_text), start, {})
 
 
 @router.post("/admin/schedules/{schedule_text}/cancel")
 async def cancel(request: Request, schedule_text: str) -> Response:
-    form = await csrf.checked_form(request)
-    caller = await admin_user(request)
+    form = await request.form()
+    caller = coordinator_of(request)
     schedule_id, start_text = parse_id(schedule_text), field(form, "start", 64)
     reason = " ".join(field(form, "reason", 300).split())
     try:
@@ -145,25 +142,16 @@ async def cancel(request: Request, schedule_text: str) -> Response:
     context = context_of(request)
     try:
         start = parse_instant(start_text, "start")
-        done = await context.db.offload_write(_cancel, context, caller, schedule_id, start, reason)
+        done = await context.db.run_write(
+            shift_cancel.cancel_one_shift, context, caller, schedule_id, start, reason
+        )
     except NotFound:
         return _not_found(request)
     except AppError:  # started, or cancelled meanwhile: the page says which
         return await _cancel_page(request, schedule_id, start_text, {"reason": reason})
-    query = urlencode({"done": "cancelled", "told": done})
+    # How many bookings were cancelled (their people were told).
+    query = urlencode({"done": "cancelled", "told": len(done.bookings)})
     return redirect(request, f"/admin/schedules/{schedule_id}/exceptions?{query}")
-
-
-def _cancel(
-    context: AppContext, caller: Principal, schedule_id: int, start: datetime, reason: str
-) -> int:
-    """Cancel the shift; how many bookings were cancelled (their people were told)."""
-    rules = context.rules.buddy
-    with context.db.write() as session:
-        done = shift_cancel.cancel_shift(
-            session, caller, schedule_id, start, reason, context.clock(), rules
-        )
-        return len(done.bookings)
 
 
 # --- the list, with "Undo" ------------------------------------------------------------------
@@ -243,34 +231,34 @@ def _skipped_holidays(schedule: Schedule, now: datetime, lang: str) -> list[dict
     return skipped
 
 
-def _list_values(context: AppContext, schedule_id: int, lang: str) -> dict[str, Any]:
+def _list_values(
+    session: Session, context: AppContext, schedule_id: int, lang: str
+) -> dict[str, Any]:
     now = context.clock()
-    with context.db.read() as session:
-        schedule = get_schedule(session, schedule_id)
-        rows = _rows(session, schedule, now, lang)
-        return {
-            "schedule_id": schedule_id,
-            "schedule_name": schedule.name,
-            "upcoming": [row for row in rows if row.upcoming],
-            "past": [row for row in rows if not row.upcoming][-20:],
-            "next_shifts": _next_shifts(session, schedule, now, lang) if schedule.active else [],
-            "active": schedule.active,
-            "skip_holidays": schedule.skip_holidays,
-            "holidays": _skipped_holidays(schedule, now, lang),
-            "section": "admin",
-            "area": "schedules",
-        }
+    schedule = get_schedule(session, schedule_id)
+    rows = _rows(session, schedule, now, lang)
+    return {
+        "schedule_id": schedule_id,
+        "schedule_name": schedule.name,
+        "upcoming": [row for row in rows if row.upcoming],
+        "past": [row for row in rows if not row.upcoming][-20:],
+        "next_shifts": _next_shifts(session, schedule, now, lang) if schedule.active else [],
+        "active": schedule.active,
+        "skip_holidays": schedule.skip_holidays,
+        "holidays": _skipped_holidays(schedule, now, lang),
+        "section": "admin",
+        "area": "schedules",
+    }
 
 
 @router.get("/admin/schedules/{schedule_text}/exceptions")
 async def exceptions_page(request: Request, schedule_text: str) -> Response:
-    await admin_user(request)
     schedule_id = parse_id(schedule_text)
     context, lang = context_of(request), language_of(request)
     if schedule_id is None:
         return _not_found(request)
     try:
-        values = await context.db.offload_read(_list_values, context, schedule_id, lang)
+        values = await context.db.run_read(_list_values, context, schedule_id, lang)
     except NotFound:
         return _not_found(request)
     told = query_number(request.query_params, "told", 0) or 0
@@ -280,19 +268,14 @@ async def exceptions_page(request: Request, schedule_text: str) -> Response:
 
 @router.post("/admin/schedules/{schedule_text}/exceptions/{exception_text}/undo")
 async def undo(request: Request, schedule_text: str, exception_text: str) -> Response:
-    await csrf.checked_form(request)
-    await admin_user(request)
     schedule_id, exception_id = parse_id(schedule_text), parse_id(exception_text)
     if schedule_id is None or exception_id is None:
         return _not_found(request)
-
-    def restore(context: AppContext) -> None:
-        with context.db.write() as session:
-            exclusions.restore_shift(session, schedule_id, exception_id, context.clock())
-
-    context = context_of(request)
+    context, caller = context_of(request), coordinator_of(request)
     try:
-        await context.db.offload_write(restore, context)
+        await context.db.run_write(
+            shift_cancel.undo_shift_cancel, context, caller, schedule_id, exception_id
+        )
     except NotFound:
         return _not_found(request)
     except AppError:  # the shift has started meanwhile

@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from watchroster.web.admin.access import admin_user
 from watchroster.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -13,5 +12,4 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/admin")
 async def console_home(request: Request) -> Response:
-    await admin_user(request)
     return render(request, "admin/home.html", {"section": "admin", "area": "home"})

@@ -1,6 +1,7 @@
 """People (`/admin/people`): members with masked numbers, role, last login and no-shows; make or
-revoke a coordinator, deactivate or reactivate (the rules of `PATCH /users/{id}`, through
-`auth.service.update_user`), and show one full number on purpose (logged, `people.service`)."""
+revoke a coordinator, deactivate or reactivate (`PATCH /users/{id}`'s use case,
+`auth.actions.change_access`), and show one full number on purpose (logged, the use case
+`people.service.show_number`, as `POST /users/{id}/phone`)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from typing import Any
 import phonenumbers
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
-from watchroster.auth import service as auth_service
+from watchroster.auth import actions
 from watchroster.auth.deps import Principal
 from watchroster.auth.models import ROLE_ADMIN, ROLE_VOLUNTEER
 from watchroster.auth.schemas import UserPatch
@@ -21,8 +23,7 @@ from watchroster.core.i18n import N_
 from watchroster.http.deps import context_of
 from watchroster.people import service
 from watchroster.runtime.context import AppContext
-from watchroster.web import csrf
-from watchroster.web.admin.access import admin_user
+from watchroster.web.admin.access import coordinator_of
 from watchroster.web.forms import field, parse_id
 from watchroster.web.render import error_page, language_of, redirect, render
 
@@ -48,9 +49,8 @@ class Row:
     is_me: bool
 
 
-def _rows(context: AppContext, caller: Principal, lang: str) -> list[Row]:
-    with context.db.read() as session:
-        people = service.list_people(session, context.clock(), limit=PAGE_LIMIT)
+def _rows(session: Session, context: AppContext, caller: Principal, lang: str) -> list[Row]:
+    people = service.list_people(session, context.clock(), limit=PAGE_LIMIT)
     _ = i18n.gettext_for(lang)
     never = _("never")
     zone = context.settings.zone
@@ -78,7 +78,7 @@ async def _page(
     request: Request, caller: Principal, shown: dict[int, tuple[str, str]] | None = None
 ) -> Response:
     context, lang = context_of(request), language_of(request)
-    rows = await context.db.offload_read(_rows, context, caller, lang)
+    rows = await context.db.run_read(_rows, context, caller, lang)
     values = {
         "section": "admin",
         "area": "people",
@@ -92,7 +92,7 @@ async def _page(
 
 @router.get("/admin/people")
 async def people_page(request: Request) -> Response:
-    caller = await admin_user(request)
+    caller = coordinator_of(request)
     return await _page(request, caller)
 
 
@@ -104,19 +104,14 @@ def _not_found(request: Request) -> Response:
 @router.post("/admin/people/{user_id}/phone")
 async def show_phone(request: Request, user_id: str) -> Response:
     """The full number of one person, on this page only (never in a URL), and logged."""
-    await csrf.checked_form(request)
-    caller = await admin_user(request)
+    caller = coordinator_of(request)
     target = parse_id(user_id)
-
-    def reveal(context: AppContext, who: int) -> str:
-        with context.db.read() as session:
-            return service.reveal_phone(session, caller, who)
 
     context = context_of(request)
     try:
         if target is None:
             raise NotFound
-        phone = await context.db.offload_read(reveal, context, target)
+        phone = await context.db.run_read(service.show_number, context, caller, target)
     except NotFound:
         return _not_found(request)
     number = phonenumbers.parse(phone, None)
@@ -135,23 +130,17 @@ _CHANGES = {
 @router.post("/admin/people/{user_id}/{what}")
 async def change_person(request: Request, user_id: str, what: str) -> Response:
     """Make or revoke a coordinator (`what` = role), deactivate or reactivate (active)."""
-    form = await csrf.checked_form(request)
-    caller = await admin_user(request)
+    form = await request.form()
+    caller = coordinator_of(request)
     target = parse_id(user_id)
     change = _CHANGES.get((what, field(form, "value", 16)))
     if target is None or change is None:
         return _not_found(request)
     done, patch = change
 
-    def save(context: AppContext, who: int) -> None:
-        with context.db.write() as session:
-            auth_service.update_user(
-                session, actor_id=caller.user_id, user_id=who, data=patch, now=context.clock()
-            )
-
     context = context_of(request)
     try:
-        await context.db.offload_write(save, context, target)
+        await context.db.run_write(actions.change_access, context, caller, target, patch)
     except NotFound:
         return _not_found(request)
     except Conflict as refused:

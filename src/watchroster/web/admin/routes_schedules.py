@@ -1,5 +1,7 @@
 """Schedules in plain words: the list, the form (new and edit) with its live preview, and
-deactivate/reactivate. The same service functions as `/schedules` and `/schedule-preview`."""
+deactivate/reactivate and delete. The same use cases as `/schedules` (`schedules.service`:
+`add_schedule`, `change_schedule`, `remove_schedule`) and the same preview as
+`/schedule-preview`."""
 
 from __future__ import annotations
 
@@ -8,8 +10,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
-from watchroster.bookings import schedule_edit
+from watchroster.auth.deps import Principal
 from watchroster.core import i18n
 from watchroster.core.errors import Conflict, NotFound
 from watchroster.core.i18n import N_
@@ -19,8 +22,7 @@ from watchroster.schedules import describe, edits, preview, service
 from watchroster.schedules.drafts import ScheduleDraft
 from watchroster.schedules.models import Schedule
 from watchroster.schedules.schemas import ScheduleUpdate
-from watchroster.web import csrf
-from watchroster.web.admin.access import admin_user
+from watchroster.web.admin.access import coordinator_of
 from watchroster.web.admin.schedule_form import FormValues, create_data, parse, update_data
 from watchroster.web.forms import field, parse_id
 from watchroster.web.render import error_page, language_of, redirect, render
@@ -49,19 +51,17 @@ def _sentence(schedule: Schedule, lang: str) -> str:
     return describe.describe(schedule.rule, lang, skip_holidays=schedule.skip_holidays)
 
 
-def _rows(context: AppContext, lang: str) -> list[Row]:
-    with context.db.read() as session:
-        return [
-            Row(s.schedule_id, s.name, _sentence(s, lang), s.active)
-            for s in service.list_schedules(session)
-        ]
+def _rows(session: Session, lang: str) -> list[Row]:
+    return [
+        Row(s.schedule_id, s.name, _sentence(s, lang), s.active)
+        for s in service.list_schedules(session)
+    ]
 
 
 @router.get("/admin/schedules")
 async def schedule_list(request: Request) -> Response:
-    await admin_user(request)
     context, lang = context_of(request), language_of(request)
-    rows = await context.db.offload_read(_rows, context, lang)
+    rows = await context.db.run_read(_rows, lang)
     _ = i18n.gettext_for(lang)
     done = DONE.get(request.query_params.get("done", ""))
     values = {"section": "admin", "area": "schedules", "rows": rows}
@@ -74,25 +74,25 @@ def _weekday_options(lang: str) -> list[tuple[str, str]]:
     return list(zip(describe.WEEKDAY_CODES, describe.day_names(range(7), lang), strict=True))
 
 
-def _preview(context: AppContext, draft: ScheduleDraft, lang: str) -> preview.Preview:
-    with context.db.read() as session:
-        settings = context.settings
-        full = draft.draft(settings.timezone, settings.holiday_country)
-        return preview.preview(session, full, context.clock(), lang)
+def _preview(
+    session: Session, context: AppContext, draft: ScheduleDraft, lang: str
+) -> preview.Preview:
+    settings = context.settings
+    full = draft.draft(settings.timezone, settings.holiday_country)
+    return preview.preview(session, full, context.clock(), lang)
 
 
 def _dropped(
-    context: AppContext, draft: ScheduleDraft, schedule_id: int
+    session: Session, context: AppContext, draft: ScheduleDraft, schedule_id: int
 ) -> list[edits.DroppedShift]:
     """The booked upcoming shifts of the saved schedule the form's fields would drop: saving
     them asks first (the 409 `bookings_affected` of the API)."""
-    with context.db.read() as session:
-        schedule = session.get(Schedule, schedule_id)
-        if schedule is None:
-            return []
-        settings = context.settings
-        full = draft.draft(settings.timezone, settings.holiday_country)
-        return edits.dropped_shifts(session, schedule, full.rule, full.holidays, context.clock())
+    schedule = session.get(Schedule, schedule_id)
+    if schedule is None:
+        return []
+    settings = context.settings
+    full = draft.draft(settings.timezone, settings.holiday_country)
+    return edits.dropped_shifts(session, schedule, full.rule, full.holidays, context.clock())
 
 
 async def _form_page(
@@ -102,10 +102,10 @@ async def _form_page(
     context, lang = context_of(request), language_of(request)
     draft, errors = parse(form, lang, context.settings.holiday_country)
     errors = {**errors, **extra.pop("errors", {})}
-    result = await context.db.offload_read(_preview, context, draft, lang) if draft else None
+    result = await context.db.run_read(_preview, context, draft, lang) if draft else None
     dropped = []
     if draft is not None and form.schedule_id is not None:
-        dropped = await context.db.offload_read(_dropped, context, draft, form.schedule_id)
+        dropped = await context.db.run_read(_dropped, context, draft, form.schedule_id)
     values = {
         "section": "admin",
         "area": "schedules",
@@ -127,7 +127,6 @@ async def _form_page(
 
 @router.get("/admin/schedules/new")
 async def new_schedule(request: Request) -> Response:
-    await admin_user(request)
     settings = context_of(request).settings
     form = FormValues.blank(settings.timezone, settings.holiday_country)
     return await _form_page(request, form, action="/admin/schedules/new")
@@ -136,19 +135,18 @@ async def new_schedule(request: Request) -> Response:
 @router.post("/admin/schedules/preview")
 async def preview_fragment(request: Request) -> Response:
     """The preview panel alone, for htmx as the coordinator types."""
-    form_data = await csrf.checked_form(request)
-    await admin_user(request)
+    form_data = await request.form()
     form = FormValues.posted(form_data, parse_id(field(form_data, "schedule_id", 12)))
     return await _form_page(request, form, block="preview")
 
 
 @router.post("/admin/schedules/new")
 async def create_schedule(request: Request) -> Response:
-    form_data = await csrf.checked_form(request)
-    admin = await admin_user(request)
+    form_data = await request.form()
+    admin = coordinator_of(request)
     form = FormValues.posted(form_data)
     action = "/admin/schedules/new"
-    return await _save(request, form, form_data, action, _Saving(admin.user_id))
+    return await _save(request, form, form_data, action, _Saving(admin))
 
 
 @dataclass(frozen=True)
@@ -156,7 +154,7 @@ class _Saving:
     """Who saves which schedule (None: a new one), and whether they confirmed cancelling the
     bookings of shifts the edit drops ("Cancel these bookings and save": `on_booked=cancel`)."""
 
-    admin_id: int
+    caller: Principal
     schedule: Schedule | None = None
     cancel_booked: bool = False
 
@@ -176,7 +174,7 @@ async def _save(
             errors["name"] = _("Give the schedule a name of at most 100 characters.")
         return await _form_page(request, form, status=400, errors=errors, **shown)
     try:
-        await context.db.offload_write(_write, context, draft, draft.name, saving)
+        await _write(context, draft, draft.name, saving)
     except Conflict as refused:
         if refused.code == edits.BOOKINGS_AFFECTED:  # the list and "Cancel these … and save"
             return await _form_page(request, form, status=409, confirm_cancel=True, **shown)
@@ -186,28 +184,24 @@ async def _save(
     return redirect(request, f"/admin/schedules?done={done}")
 
 
-def _write(ctx: AppContext, draft: ScheduleDraft, name: str, saving: _Saving) -> None:
-    settings = ctx.settings
-    zone, country = settings.timezone, settings.holiday_country
-    with ctx.db.write() as session:
-        if saving.schedule is None:
-            data = create_data(draft, name)
-            service.create_schedule(
-                session, data, zone, unique_name=True, default_holiday_country=country
-            )
-            return
-        changes = update_data(draft, name, zone, country)
-        if saving.cancel_booked:
-            changes = changes.model_copy(update={"on_booked": "cancel"})
-        schedule_id, now, rules = saving.schedule.schedule_id, ctx.clock(), ctx.rules.buddy
-        schedule_edit.edit_schedule(session, saving.admin_id, schedule_id, changes, now, rules)
+async def _write(context: AppContext, draft: ScheduleDraft, name: str, saving: _Saving) -> None:
+    """The form's fields as the API's body, handed to the same use case as `/schedules`."""
+    db, caller = context.db, saving.caller
+    if saving.schedule is None:
+        await db.run_write(service.add_schedule, context, caller, create_data(draft, name))
+        return
+    settings = context.settings
+    changes = update_data(draft, name, settings.timezone, settings.holiday_country)
+    if saving.cancel_booked:
+        changes = changes.model_copy(update={"on_booked": "cancel"})
+    schedule_id = saving.schedule.schedule_id
+    await db.run_write(service.change_schedule, context, caller, schedule_id, changes)
 
 
-def _read(context: AppContext, schedule_id: int) -> Schedule:
-    with context.db.read() as session:
-        schedule = service.get_schedule(session, schedule_id)
-        session.expunge(schedule)
-        return schedule
+def _read(session: Session, schedule_id: int) -> Schedule:
+    schedule = service.get_schedule(session, schedule_id)
+    session.expunge(schedule)
+    return schedule
 
 
 async def _schedule_or_404(request: Request, text: str) -> Schedule | Response:
@@ -216,7 +210,7 @@ async def _schedule_or_404(request: Request, text: str) -> Schedule | Response:
     try:
         if schedule_id is None:
             raise NotFound("no such schedule")
-        return await context.db.offload_read(_read, context, schedule_id)
+        return await context.db.run_read(_read, schedule_id)
     except NotFound:
         _ = i18n.gettext_for(lang)
         return error_page(
@@ -226,7 +220,6 @@ async def _schedule_or_404(request: Request, text: str) -> Schedule | Response:
 
 @router.get("/admin/schedules/{schedule_id}")
 async def edit_schedule(request: Request, schedule_id: str) -> Response:
-    await admin_user(request)
     found = await _schedule_or_404(request, schedule_id)
     if isinstance(found, Response):
         return found
@@ -237,36 +230,32 @@ async def edit_schedule(request: Request, schedule_id: str) -> Response:
 
 @router.post("/admin/schedules/{schedule_id}")
 async def update_schedule(request: Request, schedule_id: str) -> Response:
-    form_data = await csrf.checked_form(request)
-    admin = await admin_user(request)
+    form_data = await request.form()
+    admin = coordinator_of(request)
     found = await _schedule_or_404(request, schedule_id)
     if isinstance(found, Response):
         return found
     form = FormValues.posted(form_data, found.schedule_id)
     action = f"/admin/schedules/{found.schedule_id}"
     cancel = field(form_data, "on_booked") == "cancel"
-    saving = _Saving(admin.user_id, found, cancel_booked=cancel)
+    saving = _Saving(admin, found, cancel_booked=cancel)
     return await _save(request, form, form_data, action, saving)
 
 
 @router.post("/admin/schedules/{schedule_id}/active")
 async def set_active(request: Request, schedule_id: str) -> Response:
     """Deactivate (its shifts stop being offered; bookings stay) or reactivate."""
-    form_data = await csrf.checked_form(request)
-    await admin_user(request)
+    form_data = await request.form()
     found = await _schedule_or_404(request, schedule_id)
     if isinstance(found, Response):
         return found
     active = field(form_data, "active") == "1"
-
-    def change(ctx: AppContext) -> None:
-        with ctx.db.write() as session:
-            data = ScheduleUpdate(active=active)
-            service.update_schedule(session, found.schedule_id, data, unique_name=True)
-
     context, lang = context_of(request), language_of(request)
+    caller, data = coordinator_of(request), ScheduleUpdate(active=active)
     try:
-        await context.db.offload_write(change, context)
+        await context.db.run_write(
+            service.change_schedule, context, caller, found.schedule_id, data
+        )
     except Conflict:
         _ = i18n.gettext_for(lang)
         return error_page(
@@ -282,19 +271,13 @@ async def set_active(request: Request, schedule_id: str) -> Response:
 async def delete_schedule(request: Request, schedule_id: str) -> Response:
     """Delete a schedule nothing refers to; one with bookings, calls for volunteers or cancelled
     shifts is refused (as the API's 409), with the way out: deactivate it."""
-    await csrf.checked_form(request)
-    await admin_user(request)
     found = await _schedule_or_404(request, schedule_id)
     if isinstance(found, Response):
         return found
-
-    def delete(ctx: AppContext) -> None:
-        with ctx.db.write() as session:
-            service.delete_schedule(session, found.schedule_id, ctx.clock())
-
     context, lang = context_of(request), language_of(request)
+    caller = coordinator_of(request)
     try:
-        await context.db.offload_write(delete, context)
+        await context.db.run_write(service.remove_schedule, context, caller, found.schedule_id)
     except Conflict as refused:
         _ = i18n.gettext_for(lang)
         if refused.code == "schedule_has_bookings":
