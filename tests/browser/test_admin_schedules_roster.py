@@ -132,6 +132,9 @@ def test_the_roster_shows_a_gap_and_a_filled_slot(
     expect(gap).to_contain_text("Gap: nobody yet")
     expect(gap.get_by_role("link", name="Cancel this shift")).to_be_visible()
     laptop.screenshot(path=audit.directory / "admin-roster.png", full_page=False)
+    # The gap's button submits the day's shared form (its `form` attribute), with no script.
+    gap.get_by_role("button", name="Ask for volunteers").click()
+    expect(laptop.get_by_text("Volunteers have been asked.")).to_be_visible()
 
     week = new_page()
     week.context.add_cookies(laptop.context.cookies())  # type: ignore[arg-type]

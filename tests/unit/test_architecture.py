@@ -3,8 +3,12 @@
 
 - prepared statements (`db.rawsql`) only in `db/` and the hot paths' modules of
   `rawsql.HOT_PATHS`, the one allow-list;
+- `HOT_PATHS` is exact: every module it lists does import the raw layer, so a path that moved
+  back to the ORM leaves the list too;
 - the web layer has no database access of its own: no module under `web/` imports
-  `watchroster.db` or SQLAlchemy (it asks services, e.g. through `context.db.run_read(fn)`).
+  `watchroster.db` or SQLAlchemy, names `RawTransaction` or `Prepared`, or opens a transaction
+  (`db.read()`, `db.write()`, `db.raw_*()`) or chooses where one runs (`offload_read`,
+  `offload_write`). A page asks a service: `await context.db.run_read(service_fn, ...)`.
 """
 
 from __future__ import annotations
@@ -19,16 +23,9 @@ from watchroster.db.rawsql import HOT_PATHS
 PACKAGE = Path(watchroster.__file__).parent
 RAW = "watchroster.db.rawsql"
 
-# Web modules still importing the database while their handlers move to use cases (issue #22
-# §1/§5, other owners). Each entry must still offend (test below), so the list only shrinks.
-WEB_NOT_YET_MOVED = frozenset(
-    {
-        "watchroster.web.routes_book",
-        "watchroster.web.routes_my",
-        "watchroster.web.admin.routes_exceptions",
-        "watchroster.web.admin.routes_incidents",
-    }
-)
+# A db scope opened with no arguments (`db.read()`), and any `offload_*`: the database layer's job.
+_SCOPE_CALLS = frozenset({"read", "write", "raw_read", "raw_write"})
+_RAW_NAMES = frozenset({"RawTransaction", "Prepared"})
 
 
 def _module_name(path: Path) -> str:
@@ -96,7 +93,7 @@ def test_only_db_and_the_hot_paths_import_the_raw_layer() -> None:
         for module in _raw_importers()
         if not _is_under(module, "watchroster.db") and module not in allowed
     }
-    assert outside - WEB_NOT_YET_MOVED == set(), "prepared statements outside the allow-list"
+    assert outside == set(), "prepared statements outside the allow-list"
 
 
 def test_every_allowed_module_exists() -> None:
@@ -105,10 +102,57 @@ def test_every_allowed_module_exists() -> None:
         assert allowed <= modules, f"{path}: {sorted(allowed - modules)} do not exist"
 
 
-def test_the_web_layer_has_no_database_access_of_its_own() -> None:
-    assert _web_offenders() - WEB_NOT_YET_MOVED == set()
+def test_every_allowed_module_imports_the_raw_layer() -> None:
+    # The allow-list stays exact: an entry whose module went back to the ORM must go.
+    importers = _raw_importers()
+    for path, allowed in HOT_PATHS.items():
+        assert allowed <= importers, f"{path}: {sorted(allowed - importers)} no longer import it"
 
 
-def test_every_web_module_not_yet_moved_still_offends() -> None:
-    # Once a module is clean, its entry goes: the list cannot hide a new offender.
-    assert _web_offenders() >= WEB_NOT_YET_MOVED
+def test_the_web_layer_imports_no_database() -> None:
+    assert _web_offenders() == set()
+
+
+def _web_files() -> Iterator[tuple[str, ast.AST]]:
+    for path in sorted((PACKAGE / "web").rglob("*.py")):
+        if "__pycache__" not in path.parts:
+            yield _module_name(path), ast.parse(path.read_text(), str(path))
+
+
+def _scope_uses(tree: ast.AST) -> Iterator[str]:
+    """`x.db.read()`, `db.offload_write(...)`, `RawTransaction`...: what only `db/` and the
+    services may do, as `line: code`."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr.startswith("offload_") or (
+                node.func.attr in _SCOPE_CALLS and not node.args and not node.keywords
+            ):
+                yield f"{node.lineno}: {ast.unparse(node.func)}"
+        elif isinstance(node, ast.Name | ast.Attribute):
+            name = node.id if isinstance(node, ast.Name) else node.attr
+            if name in _RAW_NAMES:
+                yield f"{node.lineno}: {name}"
+
+
+def _scope_offenders() -> dict[str, list[str]]:
+    found = {module: list(_scope_uses(tree)) for module, tree in _web_files()}
+    return {module: uses for module, uses in found.items() if uses}
+
+
+def test_the_scope_check_sees_a_scope() -> None:
+    # The check itself: each form it must catch, caught (and a plain `.read()` of a file too,
+    # which is why the check is for the web layer only, where nothing else is read that way).
+    code = "async def f(c):\n    with c.db.read() as s: pass\n    await c.db.offload_write(g)\n"
+    code += "    with c.db.raw_write() as t: pass\n    x: RawTransaction\n"
+    assert sorted(_scope_uses(ast.parse(code))) == [
+        "2: c.db.read",
+        "3: c.db.offload_write",
+        "4: c.db.raw_write",
+        "5: RawTransaction",
+    ]
+    assert list(_scope_uses(ast.parse("async def f(c): await c.db.run_read(g, 1)"))) == []
+
+
+def test_the_web_layer_opens_no_transaction_of_its_own() -> None:
+    offenders = _scope_offenders()
+    assert offenders == {}, "the web layer runs services with context.db.run_read/run_write"

@@ -9,6 +9,8 @@ is full.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.orm import Session
 
 from watchroster.auth import service
@@ -36,3 +38,35 @@ def erase_my_account(session: Session, context: AppContext, caller: Principal) -
     service.erase_account(
         session, caller.user_id, context.clock(), context.rules, context.hooks.erasure
     )
+
+
+def send_code(
+    session: Session, context: AppContext, phone: str, name: str | None, ip: str, lang: str
+) -> None:
+    """Queue a login code for `phone` with the limits, region and account checks of
+    `POST /auth/register` (the login page's first step; `lang`: the page's language)."""
+    service.send_login_code(
+        session,
+        context.settings,
+        phone=phone,
+        name=name,
+        client_ip=ip,
+        now=context.clock(),
+        language=lang,
+    )
+
+
+def log_in(
+    session: Session, context: AppContext, phone: str, code: str, ip: str
+) -> tuple[str, datetime] | None:
+    """A new session's token and expiry for a valid code, as `POST /auth/verify` gives; None for
+    any wrong, used or expired code (the counted attempt is committed all the same)."""
+    login = service.verify_code(
+        session, context.settings, phone=phone, code=code, client_ip=ip, now=context.clock()
+    )
+    return None if login is None else (login.token, login.expires_at)
+
+
+def log_out(session: Session, context: AppContext, session_id: int) -> None:
+    """End one session (`POST /auth/logout`, the pages' log out)."""
+    service.revoke_session(session, session_id, context.clock())

@@ -107,9 +107,16 @@ def principal_for(context: AppContext, token_hash: str) -> Principal:
         return principal_in(transaction, token_hash, context.clock())
 
 
+async def find_principal(context: AppContext, token_hash: str) -> Principal:
+    """`principal_for` from an async endpoint: the API's `authenticate` and the pages' session
+    cookie (`web.sessions`). Its own raw read, so it only chooses where that runs (inline on
+    SQLite, see `Database.offload_read` for why)."""
+    return await context.db.offload_read(principal_for, context, token_hash)
+
+
 async def authenticate(request: Request, context: ContextDep) -> Principal:
-    """The caller behind the bearer token, or 401 (see `Database.offload_read` for why async)."""
-    return await context.db.offload_read(principal_for, context, token_hash_of(request, context))
+    """The caller behind the bearer token, or 401."""
+    return await find_principal(context, token_hash_of(request, context))
 
 
 async def bearer_token_hash(request: Request, context: ContextDep) -> str:

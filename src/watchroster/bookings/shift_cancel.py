@@ -26,13 +26,15 @@ from watchroster.bookings.messages import active_member, label_of, language_of, 
 from watchroster.bookings.models import Booking, ShiftSchedule
 from watchroster.bookings.schemas import shown_buddy_name
 from watchroster.core import i18n
-from watchroster.core.errors import Conflict, NotFound, ValidationFailed
+from watchroster.core.errors import AppError, Conflict, NotFound, ValidationFailed
 from watchroster.core.rules import BuddyRules
 from watchroster.http import metrics
 from watchroster.runtime.context import AppContext
-from watchroster.schedules import exclusions
+from watchroster.schedules import availability, exclusions
+from watchroster.schedules.availability import FoundSlot
 from watchroster.schedules.models import Schedule, ScheduleException
 from watchroster.schedules.recurrence import is_occurrence
+from watchroster.schedules.service import get_schedule
 
 log = logging.getLogger("watchroster.bookings")
 
@@ -219,6 +221,61 @@ def people_on(session: Session, schedule_id: int, start: datetime) -> list[OnShi
         )
         for booking, name in rows
     ]
+
+
+# --- the console's reads around it -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CancelPreview:
+    """What the console's confirmation page shows before a shift is cancelled."""
+
+    schedule: Schedule
+    people: list[OnShift]
+    refusal: AppError | None  # what `cancel_shift` would raise now: it cannot be cancelled
+
+
+def preview_cancel(
+    session: Session, context: AppContext, schedule_id: int, start: datetime
+) -> CancelPreview:
+    """Who is on the shift and whether it can be cancelled (404 for an unknown schedule)."""
+    schedule = get_schedule(session, schedule_id)
+    refusal = None
+    try:
+        check_cancellable(session, schedule, start, context.clock())
+    except AppError as error:
+        refusal = error
+    return CancelPreview(schedule, people_on(session, schedule_id, start), refusal)
+
+
+@dataclass(frozen=True)
+class CancelledShifts:
+    """A schedule's cancelled shifts and the next ones a coordinator could cancel."""
+
+    schedule: Schedule
+    cancelled: list[tuple[ScheduleException, str | None]]  # soonest first, with who did it
+    next_shifts: list[FoundSlot]  # offered (holidays, cancelled ones left out), booked or not
+    now: datetime
+
+
+def cancelled_shifts(
+    session: Session, context: AppContext, schedule_id: int, next_count: int
+) -> CancelledShifts:
+    """The console's list with "Undo" (404 for an unknown schedule); an inactive schedule
+    offers no next shifts."""
+    now = context.clock()
+    schedule = get_schedule(session, schedule_id)
+    found = exclusions.list_exceptions(session, schedule_id)
+    ids = {e.created_by_user_id for e in found}
+    names = dict(
+        session.execute(select(User.user_id, User.name).where(User.user_id.in_(ids))).all()
+    )
+    cancelled = [(e, names.get(e.created_by_user_id)) for e in found]
+    query = availability.SlotQuery(
+        now, now + availability.MAX_WINDOW, next_count, schedule_id, include_booked=True
+    )
+    shifts = availability.find_slots(session, query, now)[0] if schedule.active else []
+    return CancelledShifts(schedule, cancelled, shifts, now)
 
 
 def _member(session: Session, user_id: int | None) -> User | None:

@@ -61,6 +61,46 @@ def view_booking(
     return BookingView(caller, booking, schedule, reports, name, context.clock())
 
 
+Named = tuple[Booking, Schedule, str | None]  # with the booker's name
+
+
+@dataclass(frozen=True)
+class MyShifts:
+    """The caller's shifts as My shifts lists them, read in one transaction."""
+
+    coming: list[Changed]  # soonest first
+    past: list[Changed]  # started, latest first
+    as_buddy: list[Named]  # coming, where the caller is the registered buddy
+    past_as_buddy: list[Named]  # started, where the caller is the buddy: theirs to record too
+    now: datetime
+
+
+def my_shifts(
+    session: Session, context: AppContext, caller: Principal, coming: int, past: int
+) -> MyShifts:
+    """Up to `coming` shifts to come and `past` started ones, of each kind (own, as buddy)."""
+    now = context.clock()
+    # Coordinators see the same page as volunteers: their own bookings, not everybody's (the
+    # service lists everybody's for an admin unless told whose; a volunteer may not say).
+    own = caller.user_id if caller.is_admin else None
+    ahead, _ = service.list_bookings(
+        session, caller, service.BookingFilter(user_id=own, start=now), service.Page(coming, 0)
+    )
+    behind, _ = service.list_bookings(
+        session, caller, service.BookingFilter(user_id=own, end=now), service.Page(past, 0)
+    )
+    as_buddy = service.bookings_as_buddy(session, caller.user_id, now, coming)
+    where = service.BookingFilter(end=now, role=service.ROLE_BUDDY)
+    rows, _ = service.list_bookings(session, caller, where, service.Page(past, 0))
+    past_as_buddy = [(b, s, _name_of(session, b.user_id)) for b, s in rows]
+    return MyShifts(list(reversed(ahead)), behind, as_buddy, past_as_buddy, now)
+
+
+def _name_of(session: Session, user_id: int) -> str | None:
+    user = session.get(User, user_id)
+    return user.name if user is not None else None
+
+
 async def book(
     context: AppContext, token_hash: str, data: BookingCreate, key: RequestKey | None
 ) -> Reply:

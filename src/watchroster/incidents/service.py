@@ -23,6 +23,7 @@ from watchroster.core.fields import check_multiline
 from watchroster.core.i18n import N_
 from watchroster.core.timefmt import parse_bound
 from watchroster.schedules.models import Schedule
+from watchroster.schedules.service import schedule_names
 
 SERIOUS = 2
 # The volunteer's report form says "All quiet / nothing serious", "Something to follow up" and
@@ -121,6 +122,20 @@ def inbox(
     rows = session.execute(query.limit(limit + 1).offset(offset)).all()
     more = len(rows) > limit
     return [_item(row) for row in rows[:limit]], offset + limit if more else None
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    items: list[InboxItem]
+    next_offset: int | None  # None: the last page
+    schedules: list[tuple[int, str]]  # (id, name) of every schedule: the filter's choices
+
+
+def inbox_page(session: Session, where: InboxFilter, limit: int, offset: int) -> InboxPage:
+    """One page of the inbox with the schedule filter's choices, in one transaction (the
+    console's inbox page)."""
+    items, next_offset = inbox(session, where, limit, offset)
+    return InboxPage(items, next_offset, schedule_names(session))
 
 
 def get_item(session: Session, report_id: int) -> InboxItem:

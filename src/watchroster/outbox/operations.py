@@ -19,6 +19,7 @@ from watchroster.outbox.models import (
     STATUSES,
     OutboxMessage,
 )
+from watchroster.outbox.stats import OutboxStats, outbox_stats
 
 RETRYABLE = (STATUS_FAILED, STATUS_EXPIRED)
 
@@ -36,6 +37,16 @@ def list_messages(session: Session, status: str | None, limit: int) -> Sequence[
     if status is not None:
         query = query.where(OutboxMessage.status == status)
     return session.scalars(query.limit(limit)).all()
+
+
+def needing_attention(
+    session: Session, now: datetime, limit: int
+) -> tuple[OutboxStats, list[OutboxMessage]]:
+    """The backlog's figures and the failed and expired messages (up to `limit` of each),
+    newest first, read in one transaction: the console's messages page."""
+    stats = outbox_stats(session, now)
+    rows = [row for status in RETRYABLE for row in list_messages(session, status, limit)]
+    return stats, sorted(rows, key=lambda row: row.created_at, reverse=True)
 
 
 def retry_message(session: Session, outbox_id: int, now: datetime) -> OutboxMessage:

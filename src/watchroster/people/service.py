@@ -73,6 +73,12 @@ def list_people(session: Session, now: datetime, *, limit: int, offset: int = 0)
     return [_person(user, at, no_shows, unrecorded) for user, at, no_shows, unrecorded in rows]
 
 
+def list_people_page(session: Session, now: datetime, limit: int) -> list[Person]:
+    """The first `limit` members of `list_people`: the console's people page (its arguments
+    positional, as `Database.run_read` passes them)."""
+    return list_people(session, now, limit=limit)
+
+
 def _person(
     user: User, last_login: datetime | None, no_shows: int | None, unrecorded: int | None
 ) -> Person:

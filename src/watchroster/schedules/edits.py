@@ -230,3 +230,16 @@ def dropped_shifts(
         if first_name(name):
             shift.first_names.append(str(first_name(name)))
     return list(found.values())
+
+
+def dropped_shifts_of(
+    session: Session,
+    schedule_id: int,
+    rule: ScheduleRule,
+    holidays: HolidayRule | None,
+    now: datetime,
+) -> list[DroppedShift]:
+    """`dropped_shifts` of the saved schedule `schedule_id`, none when it is gone (the console's
+    form asks this before saving, in a read of its own)."""
+    schedule = session.get(Schedule, schedule_id)
+    return [] if schedule is None else dropped_shifts(session, schedule, rule, holidays, now)

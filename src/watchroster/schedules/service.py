@@ -34,6 +34,12 @@ def list_schedules(session: Session, *, include_inactive: bool = True) -> list[S
     return list(session.scalars(query))
 
 
+def schedule_names(session: Session) -> list[tuple[int, str]]:
+    """Every schedule's id and name, by name: the choices of a "which schedule" filter."""
+    query = select(Schedule.schedule_id, Schedule.name).order_by(Schedule.name)
+    return [(schedule_id, name) for schedule_id, name in session.execute(query)]
+
+
 def get_schedule(session: Session, schedule_id: int) -> Schedule:
     schedule = session.get(Schedule, schedule_id)
     if schedule is None:

@@ -8,7 +8,6 @@ form finds the person already holding the slot and answers "booked".
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -22,9 +21,8 @@ from watchroster.bookings.schemas import BookingCreate, BookingCreated
 from watchroster.core import i18n
 from watchroster.core.errors import AppError, Conflict, NotFound, Unauthorized, ValidationFailed
 from watchroster.core.timefmt import parse_instant
-from watchroster.db.engine import Database
 from watchroster.http.deps import context_of
-from watchroster.schedules import availability
+from watchroster.schedules import availability, slot_listing
 from watchroster.web.forms import field, parse_id, query_number
 from watchroster.web.present import slot_line
 from watchroster.web.render import (
@@ -41,23 +39,10 @@ from watchroster.web.sessions import LoginRequired, optional_user, page_user, se
 router = APIRouter(include_in_schema=False)
 
 _BUDDY_ERRORS = {"invalid_phone", "invalid_buddy", "buddy_is_self"}
-_ONE_MICROSECOND = timedelta(microseconds=1)
 
 
 def _book_url(schedule_id: object, start_time: str) -> str:
     return f"/shifts/book?schedule_id={schedule_id}&start={quote(start_time, safe='')}"
-
-
-def _find_slot(
-    db: Database, schedule_id: int, start: datetime, now: datetime
-) -> tuple[availability.FoundSlot, str] | None:
-    query = availability.SlotQuery(start, start + _ONE_MICROSECOND, 1, schedule_id, True)
-    with db.read() as session:
-        try:
-            found, names = availability.find_slots(session, query, now)
-        except NotFound:
-            return None
-    return (found[0], names[schedule_id]) if found else None
 
 
 async def _slot_or_notice(
@@ -72,9 +57,7 @@ async def _slot_or_notice(
     if schedule_id is None:
         return "gone"
     context = context_of(request)
-    found = await context.db.offload_read(
-        _find_slot, context.db, schedule_id, start, context.clock()
-    )
+    found = await context.db.run_read(slot_listing.one_slot, schedule_id, start, context.clock())
     if found is None:
         return "gone"
     return "taken" if found[0].booked else found
@@ -138,23 +121,18 @@ async def _refused(request: Request, notice: str) -> Response:
     return response
 
 
-def _held(db: Database, user_id: int, schedule_id: int, start_text: str) -> int | None:
-    try:
-        start = parse_instant(start_text, "start")
-    except ValidationFailed:
-        return None
-    with db.read() as session:
-        return service.held_slot(session, user_id, schedule_id, start)
-
-
 async def _already_mine(request: Request, schedule_id: int, start_text: str) -> int | None:
     """The caller's booking of this very slot (a double tap, a resubmitted form, the back
     button after booking), if they hold it."""
     found = await optional_user(request)
     if found is None:
         return None
-    db = context_of(request).db
-    return await db.offload_read(_held, db, found[0].user_id, schedule_id, start_text)
+    try:
+        start = parse_instant(start_text, "start")
+    except ValidationFailed:
+        return None
+    user_id = found[0].user_id
+    return await context_of(request).db.run_read(service.held_slot, user_id, schedule_id, start)
 
 
 async def _book(request: Request, token_hash: str, data: BookingCreate, form_key: str) -> bool:

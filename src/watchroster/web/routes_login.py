@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from watchroster.auth import service
+from watchroster.auth import actions
 from watchroster.auth.schemas import RegisterIn, VerifyIn
 from watchroster.core import i18n
 from watchroster.core.errors import TooManyRequests, ValidationFailed
@@ -101,27 +101,12 @@ async def login_page(request: Request) -> Response:
     return _login_page(request, {"next": next_path})
 
 
-def _send(
-    context: AppContext, phone: str, name: str | None, ip: str, now: datetime, lang: str
-) -> None:
-    with context.db.write() as session:
-        service.send_login_code(
-            session,
-            context.settings,
-            phone=phone,
-            name=name,
-            client_ip=ip,
-            now=now,
-            language=lang,
-        )
-
-
 async def _send_code(request: Request, phone: str, name: str | None) -> None:
     """Queue a code exactly as POST /auth/register does (limits, region, deactivated...)."""
     context = context_of(request)
     ip = client_ip(request, context.settings.trusted_proxies)
     lang = language_of(request)  # a new number's code comes in the page's language
-    await context.db.offload_write(_send, context, phone, name, ip, context.clock(), lang)
+    await context.db.run_write(actions.send_code, context, phone, name, ip, lang)
 
 
 def _code_sent(request: Request, phone: str, next_path: str) -> Response:
@@ -211,16 +196,6 @@ async def resend_code(request: Request) -> Response:
     return _code_sent(request, pending.phone, pending.next_path)
 
 
-def _verify(
-    context: AppContext, phone: str, code: str, ip: str, now: datetime
-) -> tuple[str, datetime] | None:
-    with context.db.write() as session:
-        login = service.verify_code(
-            session, context.settings, phone=phone, code=code, client_ip=ip, now=now
-        )
-        return None if login is None else (login.token, login.expires_at)
-
-
 @router.post("/login/code")
 async def check_code(request: Request) -> Response:
     form = await request.form()
@@ -234,9 +209,7 @@ async def check_code(request: Request) -> Response:
         typed = "".join(field(form, "code", 32).split())
         code = VerifyIn(phone=pending.phone, code=typed).code
         ip = client_ip(request, context.settings.trusted_proxies)
-        login = await context.db.offload_write(
-            _verify, context, pending.phone, code, ip, context.clock()
-        )
+        login = await context.db.run_write(actions.log_in, context, pending.phone, code, ip)
     except ValidationError:
         login = None
     except TooManyRequests as exc:
@@ -258,11 +231,6 @@ async def check_code(request: Request) -> Response:
 # --- log out -------------------------------------------------------------------------------------
 
 
-def _revoke(context: AppContext, session_id: int, now: datetime) -> None:
-    with context.db.write() as session:
-        service.revoke_session(session, session_id, now)
-
-
 LOGGED_OUT = "/login?notice=logged_out"
 
 
@@ -272,7 +240,7 @@ async def log_out(request: Request) -> Response:
     found = await optional_user(request)
     if found is not None:
         context = context_of(request)
-        await context.db.offload_write(_revoke, context, found[0].session_id, context.clock())
+        await context.db.run_write(actions.log_out, context, found[0].session_id)
     response = redirect(request, LOGGED_OUT)
     # The session's token dies with it; the next login page starts a new pre-login value.
     forget_cookie(response, request, SESSION_COOKIE)

@@ -9,16 +9,12 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
-from watchroster.auth.deps import Principal
-from watchroster.auth.models import User
-from watchroster.bookings import home_safe, service
+from watchroster.bookings import home_safe, usecases
 from watchroster.bookings.models import Booking
 from watchroster.core import i18n
 from watchroster.core.errors import Forbidden, NotFound
 from watchroster.http.deps import context_of
-from watchroster.runtime.context import AppContext
 from watchroster.schedules.models import Schedule
 from watchroster.web.present import SlotText, first_name, shift_text
 from watchroster.web.render import error_page, language_of, render
@@ -94,51 +90,29 @@ class Shift:
         return self.buddy_attended is not None if self.as_buddy else self.attendance_recorded
 
 
-def own_filter(caller: Principal, **bounds: Any) -> service.BookingFilter:
-    # Coordinators see the same pages as volunteers: their own bookings, not everybody's (the
-    # service lists everybody's for an admin unless told whose; a volunteer may not say).
-    return service.BookingFilter(user_id=caller.user_id if caller.is_admin else None, **bounds)
-
-
-def _my_shifts(
-    session: Session, context: AppContext, caller: Principal, lang: str
-) -> dict[str, Any]:
-    now = context.clock()
-    coming, _ = service.list_bookings(
-        session, caller, own_filter(caller, start=now), service.Page(UPCOMING_LIMIT, 0)
-    )
-    past, _ = service.list_bookings(
-        session, caller, own_filter(caller, end=now), service.Page(HISTORY_LIMIT, 0)
-    )
-    as_buddy = service.bookings_as_buddy(session, caller.user_id, now, UPCOMING_LIMIT)
-    past_shifts = [Shift.of(b, s, lang, now) for b, s in past]
-    past_shifts += _past_as_buddy(session, caller, lang, now)
-    return {
-        "upcoming": [Shift.of(b, s, lang, now) for b, s in reversed(coming)],
-        "as_buddy": [Shift.of(b, s, lang, now, booker, as_buddy=True) for b, s, booker in as_buddy],
-        "to_record": [s for s in past_shifts if not s.own_recorded],
-        "history": [s for s in past_shifts if s.own_recorded],
-    }
-
-
-def _past_as_buddy(session: Session, caller: Principal, lang: str, now: datetime) -> list[Shift]:
-    """Started shifts where the caller is the registered buddy: theirs to record (issue #12)."""
-    where = service.BookingFilter(end=now, role=service.ROLE_BUDDY)
-    rows, _ = service.list_bookings(session, caller, where, service.Page(HISTORY_LIMIT, 0))
-    shifts = []
-    for booking, schedule in rows:
-        booker = session.get(User, booking.user_id)
-        name = booker.name if booker is not None else None
-        shifts.append(Shift.of(booking, schedule, lang, now, name, as_buddy=True))
-    return shifts
-
-
 @router.get("/my")
 async def my_shifts(request: Request) -> Response:
     caller, _saved = await page_user(request)
     context, lang = context_of(request), language_of(request)
-    values = await context.db.run_read(_my_shifts, context, caller, lang)
+    found = await context.db.run_read(
+        usecases.my_shifts, context, caller, UPCOMING_LIMIT, HISTORY_LIMIT
+    )
+    values = _my_values(found, lang)
     return render(request, "my/list.html", {**values, "section": "my", "logged_in": True})
+
+
+def _my_values(found: usecases.MyShifts, lang: str) -> dict[str, Any]:
+    now = found.now
+    past = [Shift.of(b, s, lang, now) for b, s in found.past]
+    past += [Shift.of(b, s, lang, now, name, as_buddy=True) for b, s, name in found.past_as_buddy]
+    return {
+        "upcoming": [Shift.of(b, s, lang, now) for b, s in found.coming],
+        "as_buddy": [
+            Shift.of(b, s, lang, now, name, as_buddy=True) for b, s, name in found.as_buddy
+        ],
+        "to_record": [s for s in past if not s.own_recorded],
+        "history": [s for s in past if s.own_recorded],
+    }
 
 
 def not_found_page(request: Request) -> Response:

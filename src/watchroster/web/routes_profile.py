@@ -9,7 +9,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from watchroster.auth import actions, service
@@ -30,8 +29,8 @@ router = APIRouter(include_in_schema=False)
 CHANNELS = {"sms": "SMS", "whatsapp": "WhatsApp"}
 
 
-def _profile(session: Session, context: AppContext, caller: Principal) -> dict[str, Any]:
-    user = service.get_user(session, caller.user_id)
+async def _profile(context: AppContext, caller: Principal) -> dict[str, Any]:
+    user = await context.db.run_read(service.get_user, caller.user_id)
     return {
         "name": user.name or "",
         "reminders": user.reminders,
@@ -43,7 +42,7 @@ def _profile(session: Session, context: AppContext, caller: Principal) -> dict[s
 
 async def _profile_page(request: Request, caller: Principal, extra: dict[str, Any]) -> Response:
     context = context_of(request)
-    values = await context.db.run_read(_profile, context, caller)
+    values = await _profile(context, caller)
     # Made on first view (a write, once): off the event loop like any write.
     calendar_url = await run_in_threadpool(calendar_url_of, context, caller.user_id)
     page = {**values, **extra, "section": "profile", "logged_in": True, "channels": CHANNELS}

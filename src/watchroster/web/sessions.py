@@ -17,7 +17,7 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import Response
 
-from watchroster.auth.deps import TOKEN_PURPOSE, Principal, principal_for
+from watchroster.auth.deps import TOKEN_PURPOSE, Principal, find_principal
 from watchroster.core.errors import Unauthorized
 from watchroster.core.security import keyed_hash
 from watchroster.http.deps import context_of
@@ -115,22 +115,17 @@ def login_url(next_path: str) -> str:
     return "/login?next=" + quote(next_path, safe="/")
 
 
-def _lookup(context: AppContext, token_hash: str) -> Principal | None:
-    try:
-        return principal_for(context, token_hash)
-    except Unauthorized:
-        return None
-
-
 async def optional_user(request: Request) -> tuple[Principal, str | None] | None:
     """The caller behind the session cookie and their saved language, or None. The session
     lookup already reads the language (`Principal.language`): no query of the pages' own."""
     token_hash = session_token_hash(request)
     if token_hash is None:
         return None
-    context = context_of(request)
-    principal = await context.db.offload_read(_lookup, context, token_hash)
-    return None if principal is None else (principal, principal.language)
+    try:
+        principal = await find_principal(context_of(request), token_hash)
+    except Unauthorized:
+        return None
+    return principal, principal.language
 
 
 async def page_user(request: Request) -> tuple[Principal, str | None]:

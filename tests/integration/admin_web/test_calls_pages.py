@@ -76,13 +76,21 @@ def test_the_roster_offers_the_form_on_a_gap_then_shows_the_call_and_the_fill(
     add_user(admin_site.db, SIPHO, "Sipho")
     roster = admin_site.client.get("/admin/roster?week=2025-04-28")
     assert roster.status_code == 200
+    # One form a day carries the token; each gap's button submits it with its own slot
+    # (`form=` attribute), as a browser without JavaScript does.
     forms = re.findall(
-        r'<form method="post" action="/admin/roster/call".*?</form>', roster.text, re.S
+        r'<form id="([^"]+)" method="post" action="/admin/roster/call".*?</form>', roster.text, re.S
     )
-    assert len(forms) == 1, "one gap this week: Friday 2 May"
-    assert 'name="start" value="2025-05-02T18:00:00+02:00"' in forms[0]
-    assert 'name="next" value="/admin/roster?week=2025-04-28"' in forms[0]
-    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', forms[0]))
+    buttons = re.findall(
+        r'<button type="submit" form="([^"]+)" name="slot" value="([^"]+)"', roster.text
+    )
+    assert len(forms) == 1 and len(buttons) == 1, "one gap this week: Friday 2 May"
+    form_id, slot = buttons[0]
+    assert slot == f"{admin_site.schedule.schedule_id} 2025-05-02T18:00:00+02:00"
+    form = re.search(rf'<form id="{form_id}".*?</form>', roster.text, re.S)
+    assert form is not None, "the button's form is on the page"
+    assert 'name="next" value="/admin/roster?week=2025-04-28"' in form.group(0)
+    fields = {**dict(re.findall(r'name="(\w+)" value="([^"]*)"', form.group(0))), "slot": slot}
     answer = admin_site.client.post("/admin/roster/call", data=fields, follow_redirects=False)
     assert answer.headers["location"] == "/admin/roster?week=2025-04-28&notice=asked"
     after = admin_site.client.get(answer.headers["location"]).text

@@ -19,7 +19,6 @@ from watchroster.core.csvexport import download
 from watchroster.core.errors import ValidationFailed
 from watchroster.core.i18n import N_
 from watchroster.http.deps import context_of
-from watchroster.runtime.context import AppContext
 from watchroster.web.render import error_page, language_of, render
 
 router = APIRouter(include_in_schema=False)
@@ -41,19 +40,13 @@ def _query(request: Request, name: str) -> str | None:
     return value.strip() or None if value is not None else None
 
 
-def _figures(
-    context: AppContext, from_: str | None, to: str | None, sort: str | None
-) -> service.Figures:
-    now = context.clock()
-    period = service.requested_period(from_, to, now, context.settings.zone)
-    with context.db.read() as session:
-        return service.attendance_figures(session, period, now, sort)
-
-
 async def _load(request: Request) -> service.Figures:
+    """The figures of the query's period, sorted as asked (a bad period: `ValidationFailed`)."""
     context = context_of(request)
-    args = (_query(request, "from"), _query(request, "to"), _query(request, "sort"))
-    return await context.db.offload_read(_figures, context, *args)
+    now, zone = context.clock(), context.settings.zone
+    period = service.requested_period(_query(request, "from"), _query(request, "to"), now, zone)
+    sort = _query(request, "sort")
+    return await context.db.run_read(service.attendance_figures, period, now, sort)
 
 
 def _bad_period(request: Request, status: int = 400) -> Response:

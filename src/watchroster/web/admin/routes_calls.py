@@ -11,14 +11,13 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from watchroster.calls import service
 from watchroster.core import i18n
 from watchroster.core.errors import AppError, BadRequest, Conflict, NotFound
 from watchroster.core.timefmt import parse_instant
 from watchroster.http.deps import context_of
-from watchroster.runtime.context import AppContext
 from watchroster.web.admin.access import coordinator_of
 from watchroster.web.forms import field, parse_id, safe_next
 from watchroster.web.render import redirect
@@ -34,9 +33,10 @@ async def ask_for_volunteers(request: Request) -> Response:
     caller = coordinator_of(request)
     back = field(form, "next", 300)
     back = safe_next(back) if back.startswith(ROSTER) else ROSTER
-    schedule_id = parse_id(field(form, "schedule_id", 12))
+    schedule_text, start_text = _slot_of(form)
+    schedule_id = parse_id(schedule_text)
     try:
-        start = parse_instant(field(form, "start", 64), "start")
+        start = parse_instant(start_text, "start")
     except BadRequest:
         start = None
 
@@ -51,6 +51,17 @@ async def ask_for_volunteers(request: Request) -> Response:
         notice = "not_open"
     separator = "&" if "?" in back else "?"
     return redirect(request, f"{back}{separator}notice={notice}")
+
+
+def _slot_of(form: FormData) -> tuple[str, str]:
+    """The slot asked about: the roster's buttons send `slot` ("<schedule_id> <start>") and share
+    one form a day, so the token is not repeated on each of up to 672 rows; `schedule_id` and
+    `start` as two fields are as good (the API's shape, scripts)."""
+    slot = field(form, "slot", 80)
+    if slot:
+        schedule_text, _, start_text = slot.partition(" ")
+        return schedule_text, start_text
+    return field(form, "schedule_id", 12), field(form, "start", 64)
 
 
 @dataclass(frozen=True)
@@ -74,17 +85,6 @@ def call_status(view: service.CallView, zone: ZoneInfo, lang: str) -> CallStatus
     )
 
 
-def _statuses(
-    session: Session, context: AppContext, first: date, days: int, lang: str
-) -> dict[tuple[int, datetime], CallStatus]:
-    zone = context.settings.zone
-    # A day more on each side: schedules in another zone than the group's still fall inside.
-    start = datetime.combine(first - timedelta(days=1), time(0), zone)
-    end = datetime.combine(first + timedelta(days=days + 1), time(0), zone)
-    views = service.calls_by_slot(session, start, end)
-    return {key: call_status(view, zone, lang) for key, view in views.items()}
-
-
 async def calls_for(
     request: Request, first: date, days: int, lang: str
 ) -> dict[tuple[int, datetime], CallStatus]:
@@ -92,4 +92,9 @@ async def calls_for(
     `admin/roster/gap_actions.html` as `calls` (aware datetimes compare and hash by instant, so
     the slot's local start finds the call's UTC one)."""
     context = context_of(request)
-    return await context.db.run_read(_statuses, context, first, days, lang)
+    zone = context.settings.zone
+    # A day more on each side: schedules in another zone than the group's still fall inside.
+    start = datetime.combine(first - timedelta(days=1), time(0), zone)
+    end = datetime.combine(first + timedelta(days=days + 1), time(0), zone)
+    views = await context.db.run_read(service.calls_by_slot, start, end)
+    return {key: call_status(view, zone, lang) for key, view in views.items()}

@@ -19,21 +19,16 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from watchroster.auth.models import User
 from watchroster.bookings import shift_cancel
 from watchroster.core import i18n
 from watchroster.core.errors import AppError, NotFound
 from watchroster.core.timefmt import parse_instant, to_rfc3339
 from watchroster.http.deps import context_of
-from watchroster.runtime.context import AppContext
 from watchroster.schedules import availability, exclusions
 from watchroster.schedules.exception_schemas import ExceptionCreate
 from watchroster.schedules.models import Schedule, ScheduleException
 from watchroster.schedules.recurrence import occurrences
-from watchroster.schedules.service import get_schedule
 from watchroster.web.admin.access import coordinator_of
 from watchroster.web.forms import field, parse_id, query_number
 from watchroster.web.present import first_name, shift_text
@@ -70,20 +65,13 @@ def _refusal(error: AppError, schedule: Schedule, start: datetime, lang: str) ->
 # --- "Cancel this shift" ------------------------------------------------------------------
 
 
-def _cancel_values(
-    session: Session, context: AppContext, schedule_id: int, start: datetime, lang: str
-) -> dict[str, Any]:
+def _cancel_values(found: shift_cancel.CancelPreview, start: datetime, lang: str) -> dict[str, Any]:
     """What the confirmation page shows; `refusal` when the shift cannot be cancelled."""
-    schedule = get_schedule(session, schedule_id)
-    refusal = None
-    try:
-        shift_cancel.check_cancellable(session, schedule, start, context.clock())
-    except AppError as error:
-        refusal = _refusal(error, schedule, start, lang)
+    schedule = found.schedule
+    refusal = None if found.refusal is None else _refusal(found.refusal, schedule, start, lang)
     end = start + timedelta(minutes=schedule.duration_minutes)
-    people = shift_cancel.people_on(session, schedule_id, start)
     return {
-        "schedule_id": schedule_id,
+        "schedule_id": schedule.schedule_id,
         "schedule_name": schedule.name,
         "when": shift_text(start, end, schedule.timezone, lang).when,
         "start": to_rfc3339(start, ZoneInfo(schedule.timezone)),
@@ -93,7 +81,7 @@ def _cancel_values(
                 "buddy": first_name(p.buddy),
                 "told": p.buddy_told,
             }
-            for p in people
+            for p in found.people
         ],
         "refusal": refusal,
         "section": "admin",
@@ -109,10 +97,10 @@ async def _cancel_page(
         start = parse_instant(start_text, "start")
         if schedule_id is None:
             raise NotFound("no such schedule")
-        values = await context.db.run_read(_cancel_values, context, schedule_id, start, lang)
+        found = await context.db.run_read(shift_cancel.preview_cancel, context, schedule_id, start)
     except AppError:
         return _not_found(request)
-    values |= extra
+    values = _cancel_values(found, start, lang) | extra
     status = 409 if values["refusal"] else 400 if extra.get("reason_error") else 200
     return render(request, "admin/exceptions/cancel.html", values, status=status)
 
@@ -167,16 +155,6 @@ class Row:
     upcoming: bool
 
 
-def _rows(session: Session, schedule: Schedule, now: datetime, lang: str) -> list[Row]:
-    found = exclusions.list_exceptions(session, schedule.schedule_id)
-    ids = {e.created_by_user_id for e in found}
-    names = dict(
-        session.execute(select(User.user_id, User.name).where(User.user_id.in_(ids))).all()
-    )
-    zone = ZoneInfo(schedule.timezone)
-    return [_row(e, schedule, names.get(e.created_by_user_id), zone, now, lang) for e in found]
-
-
 def _row(
     e: ScheduleException,
     schedule: Schedule,
@@ -197,13 +175,9 @@ def _row(
 
 
 def _next_shifts(
-    session: Session, schedule: Schedule, now: datetime, lang: str
+    found: list[availability.FoundSlot], schedule: Schedule, lang: str
 ) -> list[dict[str, Any]]:
-    """The next shifts as offered (holidays and cancelled ones left out), booked or not."""
-    query = availability.SlotQuery(
-        now, now + availability.MAX_WINDOW, NEXT_SHIFTS, schedule.schedule_id, include_booked=True
-    )
-    found, _names = availability.find_slots(session, query, now)
+    """The next shifts as offered, each with its "Cancel" link."""
     shifts = []
     for item in found:
         slot = item.slot
@@ -231,18 +205,16 @@ def _skipped_holidays(schedule: Schedule, now: datetime, lang: str) -> list[dict
     return skipped
 
 
-def _list_values(
-    session: Session, context: AppContext, schedule_id: int, lang: str
-) -> dict[str, Any]:
-    now = context.clock()
-    schedule = get_schedule(session, schedule_id)
-    rows = _rows(session, schedule, now, lang)
+def _list_values(found: shift_cancel.CancelledShifts, lang: str) -> dict[str, Any]:
+    schedule, now = found.schedule, found.now
+    zone = ZoneInfo(schedule.timezone)
+    rows = [_row(e, schedule, by, zone, now, lang) for e, by in found.cancelled]
     return {
-        "schedule_id": schedule_id,
+        "schedule_id": schedule.schedule_id,
         "schedule_name": schedule.name,
         "upcoming": [row for row in rows if row.upcoming],
         "past": [row for row in rows if not row.upcoming][-20:],
-        "next_shifts": _next_shifts(session, schedule, now, lang) if schedule.active else [],
+        "next_shifts": _next_shifts(found.next_shifts, schedule, lang),
         "active": schedule.active,
         "skip_holidays": schedule.skip_holidays,
         "holidays": _skipped_holidays(schedule, now, lang),
@@ -258,9 +230,12 @@ async def exceptions_page(request: Request, schedule_text: str) -> Response:
     if schedule_id is None:
         return _not_found(request)
     try:
-        values = await context.db.run_read(_list_values, context, schedule_id, lang)
+        found = await context.db.run_read(
+            shift_cancel.cancelled_shifts, context, schedule_id, NEXT_SHIFTS
+        )
     except NotFound:
         return _not_found(request)
+    values = _list_values(found, lang)
     told = query_number(request.query_params, "told", 0) or 0
     values |= {"done": request.query_params.get("done"), "told": told}
     return render(request, "admin/exceptions/list.html", values)

@@ -15,10 +15,8 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 from starlette.datastructures import FormData
 
-from watchroster.auth.deps import Principal
 from watchroster.bookings.schemas import first_name, shown_buddy_name
 from watchroster.core import i18n
 from watchroster.core.csvexport import download
@@ -26,7 +24,6 @@ from watchroster.core.errors import Conflict, NotFound, ValidationFailed
 from watchroster.http.deps import context_of
 from watchroster.incidents import export, service
 from watchroster.runtime.context import AppContext
-from watchroster.schedules.models import Schedule
 from watchroster.web.admin.access import coordinator_of
 from watchroster.web.forms import field, parse_id, query_number
 from watchroster.web.present import shift_text
@@ -108,21 +105,17 @@ def _where(context: AppContext, filters: dict[str, str]) -> service.InboxFilter:
     )
 
 
-def _inbox_values(
+async def _inbox_values(
     context: AppContext, filters: dict[str, str], offset: int, lang: str
 ) -> dict[str, Any]:
     where = _where(context, filters)
+    found = await context.db.run_read(service.inbox_page, where, PAGE_SIZE, offset)
     zone = context.settings.zone
-    with context.db.read() as session:
-        items, next_offset = service.inbox(session, where, PAGE_SIZE, offset)
-        schedules = session.execute(
-            select(Schedule.schedule_id, Schedule.name).order_by(Schedule.name)
-        ).all()
-        return {
-            "entries": [Entry.of(item, zone, lang) for item in items],
-            "schedules": [(schedule_id, name) for schedule_id, name in schedules],
-            "next_offset": next_offset,
-        }
+    return {
+        "entries": [Entry.of(item, zone, lang) for item in found.items],
+        "schedules": found.schedules,
+        "next_offset": found.next_offset,
+    }
 
 
 def _severity_choices(lang: str) -> list[tuple[str, str]]:
@@ -136,7 +129,7 @@ async def inbox_page(request: Request) -> Response:
     filters = _filters(request.query_params.multi_items())
     offset = query_number(request.query_params, "offset", 0) or 0
     try:
-        values = await context.db.offload_read(_inbox_values, context, filters, offset, lang)
+        values = await _inbox_values(context, filters, offset, lang)
     except ValidationFailed:
         return _bad_filter(request)
     query = urlencode(filters)
@@ -167,27 +160,17 @@ def _bad_filter(request: Request) -> Response:
     )
 
 
-def _export(context: AppContext, filters: dict[str, str]) -> str:
-    with context.db.read() as session:
-        items, _more = service.inbox(session, _where(context, filters), service.EXPORT_LIMIT)
-        return export.incidents_csv(items)
-
-
 @router.get("/admin/incidents.csv")
 async def inbox_csv(request: Request) -> Response:
     context = context_of(request)
     filters = _filters(request.query_params.multi_items())
     try:
-        body = await context.db.offload_read(_export, context, filters)
+        where = _where(context, filters)
+        items, _more = await context.db.run_read(service.inbox, where, service.EXPORT_LIMIT)
     except ValidationFailed:
         return _bad_filter(request)
     today = context.clock().astimezone(context.settings.zone).date()
-    return download(body, export.filename(today))
-
-
-def _one_entry(context: AppContext, report_id: int, lang: str) -> Entry:
-    with context.db.read() as session:
-        return Entry.of(service.get_item(session, report_id), context.settings.zone, lang)
+    return download(export.incidents_csv(items), export.filename(today))
 
 
 @router.get("/admin/incidents/{report_text}")
@@ -198,9 +181,10 @@ async def report_page(request: Request, report_text: str) -> Response:
     if report_id is None:
         return _not_found(request)
     try:
-        entry = await context.db.offload_read(_one_entry, context, report_id, lang)
+        item = await context.db.run_read(service.get_item, report_id)
     except NotFound:
         return _not_found(request)
+    entry = Entry.of(item, context.settings.zone, lang)
     values = {"e": entry, "back": "", "section": "admin", "area": "incidents"}
     return render(request, "admin/incidents/one.html", values)
 
@@ -220,13 +204,8 @@ async def review(request: Request, report_text: str) -> Response:
     if report_id is None:
         return _not_found(request)
     note = field(form, "note", service.MAX_NOTE)
-
-    def work(context: AppContext, caller: Principal) -> None:
-        with context.db.write() as session:
-            service.mark_reviewed(session, caller, report_id, note, context.clock())
-
     try:
-        await context.db.offload_write(work, context, caller)
+        await context.db.run_write(service.mark_reviewed, caller, report_id, note, context.clock())
     except NotFound:
         return _not_found(request)
     except Conflict:

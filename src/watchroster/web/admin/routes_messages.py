@@ -16,8 +16,7 @@ from watchroster.core.i18n import N_
 from watchroster.core.phones import masked_phone
 from watchroster.http.deps import context_of
 from watchroster.outbox import operations
-from watchroster.outbox.models import STATUS_EXPIRED, STATUS_FAILED, STATUSES
-from watchroster.outbox.stats import outbox_stats
+from watchroster.outbox.models import STATUSES
 from watchroster.runtime.context import AppContext
 from watchroster.web.forms import BadNumber, parse_id, query_number
 from watchroster.web.render import language_of, redirect, render
@@ -49,16 +48,12 @@ class Line:
     created: str  # local, in words
 
 
-def _values(context: AppContext, lang: str) -> dict[str, Any]:
-    now, zone = context.clock(), context.settings.zone
+async def _values(context: AppContext, lang: str) -> dict[str, Any]:
+    zone = context.settings.zone
     _ = i18n.gettext_for(lang)
-    with context.db.read() as session:
-        stats = outbox_stats(session, now)
-        rows = [
-            row
-            for status in (STATUS_FAILED, STATUS_EXPIRED)
-            for row in operations.list_messages(session, status, LIST_LIMIT)
-        ]
+    stats, rows = await context.db.run_read(
+        operations.needing_attention, context.clock(), LIST_LIMIT
+    )
     lines = [
         Line(
             outbox_id=row.outbox_id,
@@ -70,7 +65,7 @@ def _values(context: AppContext, lang: str) -> dict[str, Any]:
             error=row.last_error or "",
             created=i18n.format_datetime_words(row.created_at.astimezone(zone), lang),
         )
-        for row in sorted(rows, key=lambda row: row.created_at, reverse=True)
+        for row in rows
     ]
     counts = [(_(STATUS_WORDS[status]), stats.counts[status]) for status in STATUSES]
     age = stats.oldest_pending_age_seconds
@@ -116,35 +111,27 @@ def _notice(request: Request, lang: str) -> dict[str, Any]:
 @router.get("/admin/messages")
 async def messages_page(request: Request) -> Response:
     context, lang = context_of(request), language_of(request)
-    values = await context.db.offload_read(_values, context, lang)
+    values = await _values(context, lang)
     page = {**values, "section": "admin", "area": "messages", "logged_in": True}
     return render(request, "admin/messages/list.html", {**page, **_notice(request, lang)})
 
 
 @router.post("/admin/messages/retry-failed")
 async def retry_all(request: Request) -> Response:
-
-    def retry(context: AppContext) -> int:
-        with context.db.write() as session:
-            return operations.retry_failed(session, context.clock())
-
-    count = await context_of(request).db.offload_write(retry, context_of(request))
+    context = context_of(request)
+    count = await context.db.run_write(operations.retry_failed, context.clock())
     return redirect(request, f"/admin/messages?did=retried_all&count={count}")
 
 
 @router.post("/admin/messages/{outbox_id}/retry")
 async def retry_one(request: Request, outbox_id: str) -> Response:
     message_id = parse_id(outbox_id)
-
-    def retry(context: AppContext, which: int) -> None:
-        with context.db.write() as session:
-            operations.retry_message(session, which, context.clock())
-
     if message_id is None:
         raise BadNumber("outbox_id")
     done = "retried"
     try:
-        await context_of(request).db.offload_write(retry, context_of(request), message_id)
+        context = context_of(request)
+        await context.db.run_write(operations.retry_message, message_id, context.clock())
     except (NotFound, Conflict):
         done = "not_retryable"
     return redirect(request, f"/admin/messages?did={done}")

@@ -11,7 +11,6 @@ from typing import Any
 import phonenumbers
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
 from watchroster.auth import actions
 from watchroster.auth.deps import Principal
@@ -49,8 +48,9 @@ class Row:
     is_me: bool
 
 
-def _rows(session: Session, context: AppContext, caller: Principal, lang: str) -> list[Row]:
-    people = service.list_people(session, context.clock(), limit=PAGE_LIMIT)
+def _rows(
+    people: list[service.Person], context: AppContext, caller: Principal, lang: str
+) -> list[Row]:
     _ = i18n.gettext_for(lang)
     never = _("never")
     zone = context.settings.zone
@@ -78,7 +78,8 @@ async def _page(
     request: Request, caller: Principal, shown: dict[int, tuple[str, str]] | None = None
 ) -> Response:
     context, lang = context_of(request), language_of(request)
-    rows = await context.db.run_read(_rows, context, caller, lang)
+    people = await context.db.run_read(service.list_people_page, context.clock(), PAGE_LIMIT)
+    rows = _rows(people, context, caller, lang)
     values = {
         "section": "admin",
         "area": "people",

@@ -17,7 +17,6 @@ from watchroster.core.errors import ValidationFailed
 from watchroster.core.timefmt import parse_day
 from watchroster.http.deps import context_of
 from watchroster.roster import export, service
-from watchroster.runtime.context import AppContext
 from watchroster.web.admin import routes_calls
 from watchroster.web.forms import parse_id
 from watchroster.web.render import error_page, language_of, render
@@ -71,20 +70,15 @@ def _period(request: Request, today: date) -> Period:
     return Period(today, service.DEFAULT_DAYS, False)
 
 
-def _read(context: AppContext, period: Period) -> service.Roster:
-    with context.db.read() as session:
-        return service.roster(session, period.first, period.days, context.settings.zone)
-
-
-def _overdue(context: AppContext) -> dict[tuple[int, datetime], str]:
+def _overdue(found: list[home_safe.Overdue]) -> dict[tuple[int, datetime], str]:
     """Slots with a booking nobody has marked "home safe" past its check-in (issue #12 §5),
     by (schedule_id, start) as the template looks them up: the volunteers' first names."""
-    found: dict[tuple[int, datetime], list[str]] = {}
-    with context.db.read() as session:
-        for overdue in home_safe.overdue_bookings(session, context.clock()):
-            names = found.setdefault((overdue.schedule_id, overdue.shift_start), [])
-            names.append(overdue.first_name or "?")
-    return {key: ", ".join(names) for key, names in found.items()}
+    names: dict[tuple[int, datetime], list[str]] = {}
+    for overdue in found:
+        names.setdefault((overdue.schedule_id, overdue.shift_start), []).append(
+            overdue.first_name or "?"
+        )
+    return {key: ", ".join(first_names) for key, first_names in names.items()}
 
 
 async def _roster_or_error(request: Request) -> tuple[Period, service.Roster] | Response:
@@ -97,7 +91,8 @@ async def _roster_or_error(request: Request) -> tuple[Period, service.Roster] | 
         return error_page(
             request, 400, _("Not a date"), _("Choose the week with a date such as 2026-12-07.")
         )
-    return period, await context.db.offload_read(_read, context, period)
+    zone = context.settings.zone
+    return period, await context.db.run_read(service.roster, period.first, period.days, zone)
 
 
 @dataclass(frozen=True)
@@ -155,7 +150,8 @@ async def roster_page(request: Request) -> Response:
         return found
     period, whole = found
     roster, rows, pages = _rows(whole, period)
-    lang = language_of(request)
+    lang, context = language_of(request), context_of(request)
+    overdue = await context.db.run_read(home_safe.overdue_bookings, context.clock())
     this_week = service.week_of(period.first)
     values = {
         "section": "admin",
@@ -167,12 +163,12 @@ async def roster_page(request: Request) -> Response:
         "week": this_week.isoformat(),
         "previous_week": (this_week - timedelta(days=7)).isoformat(),
         "next_week": (this_week + timedelta(days=7)).isoformat(),
-        "today": context_of(request).clock().astimezone(context_of(request).settings.zone).date(),
+        "today": context.clock().astimezone(context.settings.zone).date(),
         "here": quote(f"/admin/roster?{period.query}", safe="/?=&"),
         # Calls for volunteers on these days (`admin/roster/gap_actions.html`).
         "calls": await routes_calls.calls_for(request, period.first, period.days, lang),
         # "Home safe" overdue (helper C, issue #12 §5): by (schedule_id, start).
-        "overdue": await context_of(request).db.offload_read(_overdue, context_of(request)),
+        "overdue": _overdue(overdue),
         **_words(lang),
     }
     return render(request, "admin/roster/roster.html", values)

@@ -10,7 +10,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
 from watchroster.auth.deps import Principal
 from watchroster.core import i18n
@@ -51,17 +50,11 @@ def _sentence(schedule: Schedule, lang: str) -> str:
     return describe.describe(schedule.rule, lang, skip_holidays=schedule.skip_holidays)
 
 
-def _rows(session: Session, lang: str) -> list[Row]:
-    return [
-        Row(s.schedule_id, s.name, _sentence(s, lang), s.active)
-        for s in service.list_schedules(session)
-    ]
-
-
 @router.get("/admin/schedules")
 async def schedule_list(request: Request) -> Response:
     context, lang = context_of(request), language_of(request)
-    rows = await context.db.run_read(_rows, lang)
+    schedules = await context.db.run_read(service.list_schedules)
+    rows = [Row(s.schedule_id, s.name, _sentence(s, lang), s.active) for s in schedules]
     _ = i18n.gettext_for(lang)
     done = DONE.get(request.query_params.get("done", ""))
     values = {"section": "admin", "area": "schedules", "rows": rows}
@@ -74,25 +67,20 @@ def _weekday_options(lang: str) -> list[tuple[str, str]]:
     return list(zip(describe.WEEKDAY_CODES, describe.day_names(range(7), lang), strict=True))
 
 
-def _preview(
-    session: Session, context: AppContext, draft: ScheduleDraft, lang: str
-) -> preview.Preview:
-    settings = context.settings
+async def _preview(
+    context: AppContext, draft: ScheduleDraft, schedule_id: int | None, lang: str
+) -> tuple[preview.Preview, list[edits.DroppedShift]]:
+    """The draft's preview and, for a saved schedule, the booked upcoming shifts the form's
+    fields would drop: saving them asks first (the 409 `bookings_affected` of the API)."""
+    settings, now = context.settings, context.clock()
     full = draft.draft(settings.timezone, settings.holiday_country)
-    return preview.preview(session, full, context.clock(), lang)
-
-
-def _dropped(
-    session: Session, context: AppContext, draft: ScheduleDraft, schedule_id: int
-) -> list[edits.DroppedShift]:
-    """The booked upcoming shifts of the saved schedule the form's fields would drop: saving
-    them asks first (the 409 `bookings_affected` of the API)."""
-    schedule = session.get(Schedule, schedule_id)
-    if schedule is None:
-        return []
-    settings = context.settings
-    full = draft.draft(settings.timezone, settings.holiday_country)
-    return edits.dropped_shifts(session, schedule, full.rule, full.holidays, context.clock())
+    result = await context.db.run_read(preview.preview, full, now, lang)
+    if schedule_id is None:
+        return result, []
+    dropped = await context.db.run_read(
+        edits.dropped_shifts_of, schedule_id, full.rule, full.holidays, now
+    )
+    return result, dropped
 
 
 async def _form_page(
@@ -102,10 +90,10 @@ async def _form_page(
     context, lang = context_of(request), language_of(request)
     draft, errors = parse(form, lang, context.settings.holiday_country)
     errors = {**errors, **extra.pop("errors", {})}
-    result = await context.db.run_read(_preview, context, draft, lang) if draft else None
-    dropped = []
-    if draft is not None and form.schedule_id is not None:
-        dropped = await context.db.run_read(_dropped, context, draft, form.schedule_id)
+    result: preview.Preview | None = None
+    dropped: list[edits.DroppedShift] = []
+    if draft is not None:
+        result, dropped = await _preview(context, draft, form.schedule_id, lang)
     values = {
         "section": "admin",
         "area": "schedules",
@@ -198,19 +186,13 @@ async def _write(context: AppContext, draft: ScheduleDraft, name: str, saving: _
     await db.run_write(service.change_schedule, context, caller, schedule_id, changes)
 
 
-def _read(session: Session, schedule_id: int) -> Schedule:
-    schedule = service.get_schedule(session, schedule_id)
-    session.expunge(schedule)
-    return schedule
-
-
 async def _schedule_or_404(request: Request, text: str) -> Schedule | Response:
     context, lang = context_of(request), language_of(request)
     schedule_id = parse_id(text)
     try:
         if schedule_id is None:
             raise NotFound("no such schedule")
-        return await context.db.run_read(_read, schedule_id)
+        return await context.db.run_read(service.get_schedule, schedule_id)
     except NotFound:
         _ = i18n.gettext_for(lang)
         return error_page(
