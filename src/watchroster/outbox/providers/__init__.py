@@ -108,17 +108,16 @@ def build_providers(settings: Settings) -> ProviderSet:
 
 def _build_twilio(settings: Settings) -> TwilioProvider:
     token = settings.twilio_auth_token.get_secret_value()
-    missing = _missing(
+    _require(
+        "twilio",
         {
             "WATCHROSTER_TWILIO_ACCOUNT_SID": settings.twilio_account_sid,
             "WATCHROSTER_TWILIO_AUTH_TOKEN": token,
             "WATCHROSTER_TWILIO_FROM_NUMBER or WATCHROSTER_TWILIO_MESSAGING_SERVICE_SID": (
                 settings.twilio_from_number or settings.twilio_messaging_service_sid
             ),
-        }
+        },
     )
-    if missing:
-        raise ValueError(f"message backend twilio needs {missing}")
     return TwilioProvider(
         account_sid=settings.twilio_account_sid,
         auth_token=token,
@@ -131,7 +130,8 @@ def _build_twilio(settings: Settings) -> TwilioProvider:
 
 def _build_whatsapp(settings: Settings) -> WhatsAppProvider:
     token = settings.whatsapp_token.get_secret_value()
-    missing = _missing(
+    _require(
+        "whatsapp",
         {
             "WATCHROSTER_WHATSAPP_TOKEN": token,
             "WATCHROSTER_WHATSAPP_PHONE_NUMBER_ID": settings.whatsapp_phone_number_id,
@@ -139,10 +139,8 @@ def _build_whatsapp(settings: Settings) -> WhatsAppProvider:
             "WATCHROSTER_WHATSAPP_OTP_TEMPLATE": settings.whatsapp_otp_template,
             "WATCHROSTER_WHATSAPP_MESSAGE_TEMPLATE": settings.whatsapp_message_template,
             "WATCHROSTER_WHATSAPP_TEMPLATE_LANGUAGE": settings.whatsapp_template_language,
-        }
+        },
     )
-    if missing:
-        raise ValueError(f"message backend whatsapp needs {missing}")
     return WhatsAppProvider(
         token=token,
         phone_number_id=settings.whatsapp_phone_number_id,
@@ -155,6 +153,8 @@ def _build_whatsapp(settings: Settings) -> WhatsAppProvider:
     )
 
 
-def _missing(required: dict[str, str]) -> str:
-    """Comma-separated names of the settings that are empty ("" when none are)."""
-    return ", ".join(name for name, value in required.items() if not value.strip())
+def _require(backend: str, required: dict[str, str]) -> None:
+    """ValueError naming every setting `backend` needs that is empty (never their values)."""
+    missing = ", ".join(name for name, value in required.items() if not value.strip())
+    if missing:
+        raise ValueError(f"message backend {backend} needs {missing}")

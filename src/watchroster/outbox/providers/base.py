@@ -6,6 +6,7 @@ import email.utils
 import math
 import re
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -19,6 +20,8 @@ CHANNEL_WHATSAPP = "whatsapp"
 
 # Longest provider error text kept in `last_error`; the useful part is the code and the first line.
 _MAX_DETAIL_CHARS = 200
+# 408 (request timeout) and 429 (rate limit) pass if we come back later; other 4xx do not.
+_RETRYABLE_4XX = frozenset({408, 429})
 # Runs of 4+ digits (optionally with +, spaces or dashes inside) look like phone numbers or login
 # codes. Provider texts echo the number back ("The 'To' number +2782... is not valid").
 _DIGIT_RUN = re.compile(r"\+?\d[\d \-]{2,}\d")
@@ -137,3 +140,101 @@ def transport_error(provider: str, exc: httpx.HTTPError, message: OutgoingMessag
         f"{provider}: {type(exc).__name__} sending #{message.outbox_id} "
         f"to {mask_phone(message.recipient)}"
     )
+
+
+@dataclass(frozen=True)
+class ProviderRequest:
+    """The provider-specific part of one POST: a form (`data`) or a JSON body, extra headers."""
+
+    data: Mapping[str, str] | None = None
+    json: Any = None
+    headers: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class ProviderError:
+    """What a provider's error body says, before redaction."""
+
+    code: int | None = None
+    subcode: int | None = None
+    text: str = ""
+
+
+class HttpProvider(ABC):
+    """The skeleton every HTTP provider shares around its one POST: send, classify, explain.
+
+    Subclasses say only what is their own: the request (`_request`), where the message id sits
+    (`_message_id`), how the error body reads (`_parse_error`) and which provider codes override
+    the HTTP status (`permanent_codes`, `transient_codes`).
+    """
+
+    name: str
+    channel: str
+    # Codes that fail for good even on a retryable status (e.g. a number that opted out) ...
+    permanent_codes: frozenset[int] = frozenset()
+    # ... and codes that pass later even on a 4xx (provider-side throttling).
+    transient_codes: frozenset[int] = frozenset()
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        path: str,
+        secret: str,
+        timeout: float,
+        headers: Mapping[str, str],
+        auth: httpx.Auth | None = None,
+    ) -> None:
+        self._path = path
+        # Redacted from every error text: providers sometimes echo the credential back.
+        self._secret = secret
+        # One client per provider: keeps the TLS connection alive between sends.
+        self._client = httpx.Client(
+            base_url=base_url,
+            auth=auth,
+            timeout=timeout,
+            headers={"Accept": "application/json", **headers},
+        )
+
+    def send(self, message: OutgoingMessage) -> str | None:
+        """Deliver `message`; return the provider's message id (or None). Raises SendError."""
+        request = self._request(message)
+        try:
+            response = self._client.post(
+                self._path, data=request.data, json=request.json, headers=request.headers
+            )
+        except httpx.HTTPError as exc:
+            raise transport_error(self.name, exc, message) from None
+        if response.is_success:
+            return self._message_id(json_object(response))
+        raise self._error(response, message)
+
+    def close(self) -> None:
+        self._client.close()
+
+    @abstractmethod
+    def _request(self, message: OutgoingMessage) -> ProviderRequest: ...
+
+    @abstractmethod
+    def _message_id(self, data: dict[str, Any]) -> str | None: ...
+
+    @abstractmethod
+    def _parse_error(self, data: dict[str, Any]) -> ProviderError: ...
+
+    def _error(self, response: httpx.Response, message: OutgoingMessage) -> SendError:
+        error = self._parse_error(json_object(response))
+        code = error.code
+        status = response.status_code
+        text = f"{self.name}: HTTP {status}, error {code if code is not None else '-'}"
+        if error.subcode is not None:
+            text += f"/{error.subcode}"
+        text += f" for #{message.outbox_id} to {mask_phone(message.recipient)}"
+        detail = redact(error.text, message, (self._secret,))
+        if detail:
+            text += f": {detail}"
+        retryable = status >= 500 or status in _RETRYABLE_4XX or code in self.transient_codes
+        if not retryable or code in self.permanent_codes:
+            # 401/403 (bad or expired credentials) and other 4xx: the same request fails again.
+            return PermanentSendError(text, provider_code=code)
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        return TransientSendError(text, retry_after=retry_after, provider_code=code)

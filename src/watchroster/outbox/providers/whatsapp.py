@@ -12,19 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
-from watchroster.core.logs import mask_phone
 from watchroster.outbox.providers.base import (
     CHANNEL_WHATSAPP,
+    HttpProvider,
     OutgoingMessage,
     PermanentSendError,
-    SendError,
-    TransientSendError,
-    json_object,
-    parse_retry_after,
-    redact,
-    transport_error,
+    ProviderError,
+    ProviderRequest,
 )
 
 # Graph/Cloud API codes for rate limits and throttling: app-level (4), business-account (80007),
@@ -32,12 +26,12 @@ from watchroster.outbox.providers.base import (
 TRANSIENT_CODES = frozenset({4, 80007, 130429, 131048, 131056})
 # The authentication template's copy-code button accepts at most 15 characters.
 MAX_OTP_BUTTON_CHARS = 15
-_RETRYABLE_4XX = frozenset({408, 429})
 
 
-class WhatsAppProvider:
+class WhatsAppProvider(HttpProvider):
     name = "whatsapp"
     channel = CHANNEL_WHATSAPP
+    transient_codes = TRANSIENT_CODES
 
     def __init__(
         self,
@@ -53,19 +47,18 @@ class WhatsAppProvider:
     ) -> None:
         if not (token and phone_number_id):
             raise ValueError("WhatsApp needs an access token and a phone number id")
-        self._token = token
-        self._path = f"/{api_version}/{phone_number_id}/messages"
         self._otp_template = otp_template
         self._message_template = message_template
         self._language = template_language
-        # One client per provider: keeps the TLS connection to Graph alive between sends.
-        self._client = httpx.Client(
+        super().__init__(
             base_url=base_url,
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            path=f"/{api_version}/{phone_number_id}/messages",
+            secret=token,
             timeout=timeout,
+            headers={"Authorization": f"Bearer {token}"},
         )
 
-    def send(self, message: OutgoingMessage) -> str | None:
+    def _request(self, message: OutgoingMessage) -> ProviderRequest:
         payload = {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
@@ -73,13 +66,7 @@ class WhatsAppProvider:
             "type": "template",
             "template": self._template(message),
         }
-        try:
-            response = self._client.post(self._path, json=payload)
-        except httpx.HTTPError as exc:
-            raise transport_error(self.name, exc, message) from None
-        if response.is_success:
-            return _message_id(json_object(response))
-        raise self._error(response, message)
+        return ProviderRequest(json=payload)
 
     def _template(self, message: OutgoingMessage) -> dict[str, Any]:
         if message.message_type == "otp":
@@ -115,33 +102,20 @@ class WhatsAppProvider:
             ],
         }
 
-    def _error(self, response: httpx.Response, message: OutgoingMessage) -> SendError:
-        error = json_object(response).get("error")
+    def _message_id(self, data: dict[str, Any]) -> str | None:
+        messages = data.get("messages")
+        if isinstance(messages, list) and messages and isinstance(messages[0], dict):
+            message_id = messages[0].get("id")
+            if isinstance(message_id, str):
+                return message_id
+        return None
+
+    def _parse_error(self, data: dict[str, Any]) -> ProviderError:
+        error = data.get("error")
         error = error if isinstance(error, dict) else {}
-        code = error.get("code") if isinstance(error.get("code"), int) else None
-        subcode = error.get("error_subcode")
-        detail = redact(str(error.get("message") or ""), message, (self._token,))
-        status = response.status_code
-        text = f"whatsapp: HTTP {status}, error {code if code is not None else '-'}"
-        if isinstance(subcode, int):
-            text += f"/{subcode}"
-        text += f" for #{message.outbox_id} to {mask_phone(message.recipient)}"
-        if detail:
-            text += f": {detail}"
-        if status >= 500 or status in _RETRYABLE_4XX or code in TRANSIENT_CODES:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            return TransientSendError(text, retry_after=retry_after, provider_code=code)
-        # 401/403 (bad or expired token) and the rest of 4xx: the same request fails again.
-        return PermanentSendError(text, provider_code=code)
-
-    def close(self) -> None:
-        self._client.close()
-
-
-def _message_id(data: dict[str, Any]) -> str | None:
-    messages = data.get("messages")
-    if isinstance(messages, list) and messages and isinstance(messages[0], dict):
-        message_id = messages[0].get("id")
-        if isinstance(message_id, str):
-            return message_id
-    return None
+        code, subcode = error.get("code"), error.get("error_subcode")
+        return ProviderError(
+            code=code if isinstance(code, int) else None,
+            subcode=subcode if isinstance(subcode, int) else None,
+            text=str(error.get("message") or ""),
+        )
